@@ -1,0 +1,148 @@
+"""The JSON API: POST /predict, GET /health, /ready and /model."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.classifier import Classifier
+from app.errors import ImageError
+from app.schemas import Accuracy, Health, ModelInfo, Prediction, PredictRequest, Problem, Readiness
+
+router = APIRouter()
+
+DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*?;base64,", re.IGNORECASE)
+IMAGE_BODY = {"schema": {"type": "string", "format": "binary"}}
+PREDICT_BODY = {
+    "required": True,
+    "description": "The image, any of three ways: a multipart upload in the field `file`, the raw "
+    "bytes with an image/* content type, or JSON with a data URL or base64 string.",
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"],
+                       "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        "image/png": IMAGE_BODY,
+        "image/jpeg": IMAGE_BODY,
+        "image/webp": IMAGE_BODY,
+        "application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}},
+    },
+}
+ERRORS = {
+    status: {"model": Problem, "description": description}
+    for status, description in {
+        400: "Undecodable or corrupt image",
+        413: "Body or image over the size limits",
+        415: "Not a supported content or image type",
+        422: "Missing field, bad JSON or base64, animated, too small, or no ink found",
+        503: "Model not loaded",
+    }.items()
+}
+
+
+def _classifier(request: Request) -> Classifier:
+    classifier = request.app.state.classifier
+    if classifier is None:
+        raise HTTPException(503, "model not loaded")
+    return classifier
+
+
+def _decode_base64(text: str) -> bytes:
+    match = DATA_URL.match(text)
+    if match and match["type"] and not match["type"].lower().startswith("image/"):
+        raise HTTPException(415, f"data URL of type {match['type']} is not an image")
+    payload = text[match.end():] if match else text
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise HTTPException(422, "field 'image' is not valid base64 or a base64 data URL") from exc
+
+
+async def _image_bytes(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(422, "multipart body has no file in the field 'file'")
+        return await upload.read()
+    if content_type == "application/json":
+        try:
+            body = PredictRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise HTTPException(422, "JSON body must be {\"image\": \"<data URL or base64>\"}") from exc
+        return _decode_base64(body.image)
+    if content_type.startswith("image/"):
+        return await request.body()
+    raise HTTPException(
+        415, "send the image as multipart/form-data (field 'file'), image/* bytes, or application/json"
+    )
+
+
+@router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
+             summary="Read the digit in an image")
+async def predict(
+    request: Request,
+    include_input: bool = Query(False, description="also return the 28x28 image the model saw"),
+) -> Prediction:
+    classifier = _classifier(request)
+    data = await _image_bytes(request)
+    try:
+        result = await run_in_threadpool(classifier.classify, data)
+    except ImageError as exc:
+        raise HTTPException(exc.status_code, exc.detail) from exc
+    return Prediction(
+        digit=result.digit,
+        confidence=result.confidence,
+        probabilities=result.probabilities,
+        model_version=classifier.version,
+        input=result.model_input.round(3).tolist() if include_input else None,
+    )
+
+
+@router.get("/health", response_model=Health, summary="Liveness: the process answers")
+async def health() -> Health:
+    return Health()
+
+
+@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},
+            summary="Readiness: the model is loaded and warmed up")
+async def ready(request: Request):
+    classifier = request.app.state.classifier
+    readiness = Readiness(
+        ready=classifier is not None,
+        backend=request.app.state.settings.backend,
+        model_version=classifier.version if classifier else None,
+    )
+    if classifier is None:
+        return JSONResponse(readiness.model_dump(), status_code=503)
+    return readiness
+
+
+@router.get("/model", response_model=ModelInfo, responses={503: {"model": Problem}},
+            summary="The model card: version, accuracy, training data, input shape")
+async def model_info(request: Request) -> ModelInfo:
+    classifier = _classifier(request)
+    card = classifier.card
+    metrics = card["metrics"]
+    accuracy = {name: (metrics.get(name) or {}).get("accuracy") for name in ("mnist_test", "usps", "semeion")}
+    return ModelInfo(
+        name=card["name"],
+        version=card["version"],
+        backend=classifier.backend,
+        architecture=card["architecture"],
+        parameters=card["parameters"],
+        input_shape=card["input"]["shape"],
+        accuracy=Accuracy(**accuracy),
+        created=card["created"],
+        training=card["training"],
+        data=card["data"],
+        versions=card["versions"],
+    )

@@ -1,0 +1,69 @@
+"""Model backends: the LiteRT interpreter the service runs by default, and the
+Keras/TensorFlow model as the reference. Both map (n, 28, 28) inputs in [0, 1] to
+(n, 10) probabilities."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.preprocess import SIZE
+
+BACKENDS = ("litert", "keras")
+
+
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28, 1) float32 from (28, 28), (n, 28, 28) or (n, 28, 28, 1)."""
+    return np.asarray(images, dtype=np.float32).reshape(-1, SIZE, SIZE, 1)
+
+
+class Predictor(Protocol):
+    def predict(self, images: np.ndarray) -> np.ndarray: ...
+
+
+class LiteRTPredictor:
+    def __init__(self, path: Path) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        # One thread: the model takes ~0.1 ms, and requests bring their own parallelism.
+        self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()  # an interpreter runs one inference at a time
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        batch = _as_batch(images)[:, None]
+        results = np.empty((len(batch), 10), dtype=np.float32)
+        with self._lock:
+            for i, image in enumerate(batch):
+                self._interpreter.set_tensor(self._input, image)
+                self._interpreter.invoke()
+                results[i] = self._interpreter.get_tensor(self._output)[0]
+        return results
+
+
+class KerasPredictor:
+    def __init__(self, path: Path) -> None:
+        import keras
+        import tensorflow as tf
+
+        model = keras.saving.load_model(path, compile=False)
+        self._call = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec((None, SIZE, SIZE, 1), tf.float32)],
+        )
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return self._call(_as_batch(images)).numpy()
+
+
+def load_predictor(backend: str, model_dir: Path) -> Predictor:
+    if backend == "litert":
+        return LiteRTPredictor(model_dir / "digitpad.tflite")
+    if backend == "keras":
+        return KerasPredictor(model_dir / "digitpad.keras")
+    raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")

@@ -1,0 +1,25 @@
+"""The HTML pages: the drawing pad at / and the API docs at /docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.settings import ROOT
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=ROOT / "templates")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    classifier = request.app.state.classifier
+    return templates.TemplateResponse(
+        request, "index.html", {"model_version": classifier.version if classifier else None}
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def docs(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "docs.html", {"openapi_url": request.app.openapi_url})

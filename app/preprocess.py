@@ -1,0 +1,146 @@
+"""Any image of a digit to the 28x28 input an MNIST model expects.
+
+This is the train/serve contract: the service, training and evaluation all call
+`to_model_input`. It follows the recipe that made MNIST itself: the ink is found,
+cropped to its bounding box, scaled so that its longer side is 20 px (aspect
+ratio kept), and placed in a 28x28 field so that its centre of mass is in the
+middle. White ink on black, float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageChops, ImageStat
+
+from app.errors import UnprocessableImage
+
+SIZE = 28
+BOX = 20
+CENTRE = SIZE / 2  # where MNIST digits have their centre of mass (measured: 14.0, 14.0)
+# Working resolutions: the image is reduced before any per-pixel work, and the
+# cropped digit is handled at 4x the box, which keeps every step cheap.
+WORK_SIDE = 256
+DETAIL_SIDE = 4 * BOX
+MIN_CONTRAST = 24  # grey levels: weaker "ink" is paper texture, JPEG noise or nothing
+NOISE_FLOOR = 0.2  # ink weaker than this share of the strongest ink is background
+MIN_STROKE = 2.0  # px in the 28x28 field (MNIST's thinnest); thinner strokes are widened
+
+HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+
+
+def _high_depth_to_grey(image: Image.Image) -> Image.Image:
+    values = np.nan_to_num(np.asarray(image.convert("F")), posinf=0.0, neginf=0.0)
+    low, high = float(values.min()), float(values.max())
+    if low < 0 or high > 255:
+        values = (values - low) * (255 / (high - low))
+    return Image.fromarray(values.astype(np.uint8), "L")
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    """Composites onto a background that contrasts with what is drawn.
+
+    A canvas exports black ink on transparent black: on white the ink shows, on
+    black it would vanish (the naive `convert("L")`). Light ink gets black.
+    """
+    rgba = image.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    grey = rgba.convert("L")
+    if alpha.getextrema()[0] == 255:
+        return grey
+    drawn = alpha if alpha.getbbox() else None
+    shade = ImageStat.Stat(grey, mask=drawn).mean[0]
+    background = Image.new("L", grey.size, 255 if shade < 128 else 0)
+    return Image.composite(grey, background, alpha)
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """What a person sees, as one 8-bit grey channel."""
+    if image.mode in HIGH_DEPTH_MODES:
+        return _high_depth_to_grey(image)
+    if "A" in image.getbands() or "transparency" in image.info:
+        return _flatten_alpha(image)
+    if image.mode == "LAB":  # Pillow cannot convert it; its L band is the lightness
+        return image.getchannel("L")
+    return image if image.mode == "L" else image.convert("L")
+
+
+def _ink(grey: Image.Image) -> np.ndarray:
+    """The ink, cropped to its bounding box, in [0, 1] (0 is paper).
+
+    The paper is the median grey of the image's border, and ink is whatever
+    differs from it, so dark-on-light and light-on-dark read the same.
+    """
+    pixels = np.asarray(grey)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    paper = int(np.median(border))
+    distance = ImageChops.difference(grey, Image.new("L", grey.size, paper))
+    strongest = distance.getextrema()[1]
+    if strongest < MIN_CONTRAST:
+        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
+    floor = NOISE_FLOOR * strongest
+    box = distance.point(lambda v: 255 if v > floor else 0).getbbox()
+    crop = np.asarray(distance.crop(box), dtype=np.float32)
+    return np.clip((crop / strongest - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
+
+
+def _resize(ink: np.ndarray, longer_side: int) -> np.ndarray:
+    """Scales so that the longer side is `longer_side`, renormalised to peak at 1."""
+    height, width = ink.shape
+    scale = longer_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR))
+    peak = resized.max()
+    return resized / peak if peak > 0 else resized
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: twice the inked area over its boundary length."""
+    mask = np.pad(ink > 0.5, 1)
+    interior = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    area = int(mask.sum())
+    boundary = area - int(interior.sum())
+    return 2 * area / boundary if boundary else float(max(ink.shape))
+
+
+def _dilate(ink: np.ndarray, radius: int) -> np.ndarray:
+    """Grey-level dilation by a (2r+1) square, as two separable running maxima."""
+    height, width = ink.shape
+    size = 2 * radius + 1
+    padded = np.pad(ink, radius)
+    rows = np.maximum.reduce([padded[i : i + height] for i in range(size)])
+    return np.maximum.reduce([rows[:, j : j + width] for j in range(size)])
+
+
+def _thicken(detail: np.ndarray) -> np.ndarray:
+    """Widens thin strokes (a mouse on a big canvas) to MNIST's pen width."""
+    scale = BOX / max(detail.shape)
+    radius = math.ceil((MIN_STROKE / scale - _stroke_width(detail)) / 2)
+    if radius <= 0:
+        return detail
+    return _dilate(np.pad(detail, radius), radius)
+
+
+def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    height, width = digit.shape
+    total = digit.sum()
+    cy = float(digit.sum(axis=1) @ np.arange(height) / total)
+    cx = float(digit.sum(axis=0) @ np.arange(width) / total)
+    top = min(max(round(CENTRE - cy), 0), SIZE - height)
+    left = min(max(round(CENTRE - cx), 0), SIZE - width)
+    field = np.zeros((SIZE, SIZE), dtype=np.float32)
+    field[top : top + height, left : left + width] = digit
+    return field
+
+
+def to_model_input(image: Image.Image) -> np.ndarray:
+    """(28, 28) float32 in [0, 1], white ink on black; raises UnprocessableImage."""
+    grey = _grey(image)
+    factor = math.ceil(max(grey.size) / WORK_SIDE)
+    if factor > 1:
+        grey = grey.reduce(factor)
+    ink = _ink(grey)
+    detail = _resize(ink, DETAIL_SIDE) if max(ink.shape) > DETAIL_SIDE else ink
+    digit = _resize(_thicken(detail), BOX)
+    return np.clip(_centre_by_mass(digit), 0, 1).astype(np.float32)

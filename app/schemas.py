@@ -1,0 +1,56 @@
+"""The API's request and response bodies, as documented in /docs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class PredictRequest(BaseModel):
+    image: str = Field(
+        description="the image as a data URL (what canvas.toDataURL() gives) or plain base64",
+        examples=["data:image/png;base64,iVBORw0KGgo..."],
+    )
+
+
+class Prediction(BaseModel):
+    digit: int = Field(ge=0, le=9, description="the most probable digit")
+    confidence: float = Field(ge=0, le=1, description="the probability of that digit")
+    probabilities: list[float] = Field(min_length=10, max_length=10, description="P(0) ... P(9), summing to 1")
+    model_version: str
+    input: list[list[float]] | None = Field(
+        None, description="the 28x28 image the model saw (0 paper, 1 ink), when include_input=true"
+    )
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool
+    backend: str
+    model_version: str | None
+
+
+class Accuracy(BaseModel):
+    mnist_test: float | None = Field(description="official MNIST test set (10,000 images)")
+    usps: float | None = Field(description="USPS test set, never trained on")
+    semeion: float | None = Field(description="Semeion, never trained on")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    backend: str
+    architecture: str
+    parameters: int
+    input_shape: list[int]
+    accuracy: Accuracy
+    created: str
+    training: dict
+    data: dict
+    versions: dict[str, str]

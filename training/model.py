@@ -1,0 +1,45 @@
+"""The networks: the served CNN, and the small dense network kept for comparison."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from app.preprocess import SIZE
+
+ARCHITECTURES = ("cnn", "mlp")
+
+
+def _conv(x, filters: int, kernel: int):
+    x = layers.Conv2D(filters, kernel, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def cnn() -> keras.Model:
+    """LeNet's shape with batch norm: 190k parameters, ~49 s an epoch on 2 cores."""
+    inputs = keras.Input((SIZE, SIZE, 1), name="image")
+    x = layers.MaxPooling2D()(_conv(inputs, 32, 5))
+    x = layers.MaxPooling2D()(_conv(_conv(x, 64, 3), 64, 3))
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="digitpad_cnn")
+
+
+def mlp() -> keras.Model:
+    inputs = keras.Input((SIZE, SIZE, 1), name="image")
+    x = layers.Dense(128, activation="relu")(layers.Flatten()(inputs))
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="digitpad_mlp")
+
+
+def build_model(arch: str) -> keras.Model:
+    if arch == "cnn":
+        return cnn()
+    if arch == "mlp":
+        return mlp()
+    raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")

@@ -1,0 +1,175 @@
+"""Trains the digit CNN on MNIST and writes the served model to models/.
+
+    python -m training.train --data-dir ../shared/data/mnist     # the shipped model
+    python -m training.train                                      # MNIST via Keras' download
+    python -m training.train --quick --out /tmp/digitpad          # a one-minute smoke run
+
+Run the same command again after an interruption and it resumes from the last
+finished epoch. Outputs: digitpad.keras, digitpad.tflite (what the service runs),
+model_card.json, history.csv, learning_curves.png, confusion_matrix.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from training.data import DataError, load_mnist
+from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, evaluate, preprocess_all, summary
+from training.model import ARCHITECTURES
+
+# Defaults, each a flag below.
+EPOCHS = 15
+BATCH_SIZE = 128
+LEARNING_RATE = 2e-3
+SEED = 1234
+VAL_SPLIT = 0.05
+PATIENCE = 5
+QUICK_TRAIN, QUICK_TEST = 2048, 1000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder with MNIST's four IDX files (.gz or not); default: Keras' download")
+    p.add_argument("--out", type=Path, default=Path("models"), help="output folder (default: %(default)s)")
+    p.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
+    p.add_argument("--epochs", type=int, default=EPOCHS)
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    p.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--val-split", type=float, default=VAL_SPLIT,
+                   help="share of the training set held out for early stopping (default: %(default)s)")
+    p.add_argument("--patience", type=int, default=PATIENCE, help="epochs without progress before stopping")
+    p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    p.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="USPS test file, evaluation only")
+    p.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION, help="Semeion file, evaluation only")
+    p.add_argument("--quick", action="store_true",
+                   help=f"smoke run: {QUICK_TRAIN} training images, 1 epoch, {QUICK_TEST} test images")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.epochs = 1
+    return args
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train(args: argparse.Namespace) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from app.inference import LiteRTPredictor
+    from training.augment import augmenter
+    from training.model import build_model
+    from training.report import plot_confusion, plot_history, versions, write_card
+
+    keras.utils.set_random_seed(args.seed)
+    tf.config.experimental.enable_op_determinism()
+    out, work = args.out, args.out / ".training"
+    work.mkdir(parents=True, exist_ok=True)
+
+    mnist = load_mnist(args.data_dir)
+    x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
+    if args.quick:
+        x_train, y_train, x_test, y_test = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN], x_test[:QUICK_TEST], y_test[:QUICK_TEST]
+    print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
+    x_train, x_test = preprocess_all(x_train)[..., None], preprocess_all(x_test)[..., None]
+
+    n_val = int(len(x_train) * args.val_split)
+    order = np.random.default_rng(args.seed).permutation(len(x_train))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    train_ds = tf.data.Dataset.from_tensor_slices((x_train[train_idx], y_train[train_idx]))
+    train_ds = train_ds.shuffle(len(train_idx), seed=args.seed).batch(args.batch_size)
+    if not args.no_augment:
+        augment = augmenter(args.seed)
+        train_ds = train_ds.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
+    validation = (x_train[val_idx], y_train[val_idx]) if n_val else None
+    monitor = "val_loss" if n_val else "loss"
+
+    model = build_model(args.arch)
+    steps = args.epochs * int(np.ceil(len(train_idx) / args.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
+    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.summary(print_fn=lambda line, **_: print(line))
+
+    best = work / "best.keras"
+    if not (work / "backup").exists():  # a fresh run, not a resumed one
+        (out / "history.csv").unlink(missing_ok=True)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(work / "backup")),
+        keras.callbacks.ModelCheckpoint(best, monitor=monitor, save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=args.patience),
+        keras.callbacks.CSVLogger(out / "history.csv", append=True),
+    ]
+    started = time.monotonic()
+    model.fit(train_ds, epochs=args.epochs, validation_data=validation, callbacks=callbacks,
+              verbose=1 if sys.stdout.isatty() else 2)
+    train_seconds = time.monotonic() - started
+
+    model = keras.saving.load_model(best, compile=False)  # no optimizer state in the shipped file
+    model.save(out / "digitpad.keras")
+    model.export(str(out / "digitpad.tflite"), format="litert", verbose=False)
+    litert = LiteRTPredictor(out / "digitpad.tflite")
+    parity = float(np.abs(litert.predict(x_test) - model.predict(x_test, verbose=0)).max())
+    results = evaluate(litert, x_test, y_test, args.usps, args.semeion)
+
+    history = _read_history(out / "history.csv")
+    plot_history(history, out / "learning_curves.png")
+    plot_confusion(results["mnist_test"]["confusion"], out / "confusion_matrix.png",
+                   f"MNIST test set: {results['mnist_test']['accuracy']:.2%}")
+    card = {
+        "name": "digitpad",
+        "version": sha256(out / "digitpad.tflite")[:12],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "architecture": args.arch,
+        "parameters": model.count_params(),
+        "input": {"shape": [28, 28, 1], "dtype": "float32", "range": [0, 1],
+                  "meaning": "white ink on black, digit in a 20x20 box centred by mass (app.preprocess)"},
+        "output": {"shape": [10], "meaning": "softmax probabilities of the digits 0-9"},
+        "metrics": results,
+        "litert_max_abs_difference": parity,
+        "training": {
+            "epochs_run": len(history["loss"]), "epochs_max": args.epochs, "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate, "seed": args.seed, "val_split": args.val_split,
+            "augment": not args.no_augment, "quick": args.quick, "seconds": round(train_seconds, 1),
+            "train_images": len(train_idx), "validation_images": n_val,
+        },
+        "data": mnist.provenance,
+        "versions": versions(),
+        "files": {name: sha256(out / name) for name in ("digitpad.keras", "digitpad.tflite")},
+    }
+    write_card(out / "model_card.json", card)
+    shutil.rmtree(work)
+    print(summary(results))
+    print(f"LiteRT vs Keras: max |difference| {parity:.2e}; trained in {train_seconds:.0f} s; wrote {out}/")
+    return card
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    rows = np.genfromtxt(path, delimiter=",", names=True)
+    rows = np.atleast_1d(rows)
+    return {name: rows[name].tolist() for name in rows.dtype.names if name != "epoch"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        train(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
