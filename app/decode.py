@@ -48,7 +48,7 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         raise UnsupportedImageType(f"{image.format} images are not supported; send PNG, JPEG or WebP")
     width, height = image.size
     if width * height > max_pixels:
-        raise ImageTooLarge(f"image is {width}x{height}, over the limit of {max_pixels} pixels")
+        raise ImageTooLarge(f"image is {width}x{height}: too many pixels (limit {max_pixels})")
     if min(width, height) < MIN_SIDE:
         raise UnprocessableImage(f"image is {width}x{height}; each side needs at least {MIN_SIDE} px")
     if getattr(image, "is_animated", False):

@@ -28,6 +28,7 @@ NOISE_FLOOR = 0.2  # ink weaker than this share of the strongest ink is backgrou
 MIN_STROKE = 2.0  # px in the 28x28 field (MNIST's thinnest); thinner strokes are widened
 
 HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
 
 
 def _high_depth_to_grey(image: Image.Image) -> Image.Image:
@@ -59,26 +60,41 @@ def _grey(image: Image.Image) -> Image.Image:
     """What a person sees, as one 8-bit grey channel."""
     if image.mode in HIGH_DEPTH_MODES:
         return _high_depth_to_grey(image)
-    if "A" in image.getbands() or "transparency" in image.info:
-        return _flatten_alpha(image)
-    if image.mode == "LAB":  # Pillow cannot convert it; its L band is the lightness
+    if image.mode == "LAB":  # its "A" band is a colour axis, not alpha; "L" is lightness
         return image.getchannel("L")
+    if image.mode == "La":  # premultiplied; Pillow converts it to LA only
+        image = image.convert("LA")
+    if image.mode in ALPHA_MODES or "transparency" in image.info:
+        return _flatten_alpha(image)
     return image if image.mode == "L" else image.convert("L")
+
+
+def _paper_level(pixels: np.ndarray) -> int:
+    """The grey level of the paper: dark or light, whichever covers less of the
+    image and its border is ink. Counting the whole image as well as the border
+    keeps a digit that fills its frame (Semeion's are stretched to) from being
+    taken for the paper."""
+    middle = (int(pixels.min()) + int(pixels.max())) / 2
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    dark_share = ((pixels < middle).mean() + (border < middle).mean()) / 2
+    candidates = border >= middle if dark_share < 0.5 else border < middle
+    if candidates.any():
+        return int(np.median(border[candidates]))
+    return int(np.median(pixels[pixels >= middle] if dark_share < 0.5 else pixels[pixels < middle]))
 
 
 def _ink(grey: Image.Image) -> np.ndarray:
     """The ink, cropped to its bounding box, in [0, 1] (0 is paper).
 
-    The paper is the median grey of the image's border, and ink is whatever
-    differs from it, so dark-on-light and light-on-dark read the same.
+    Ink is whatever differs from the paper's grey, so dark-on-light and
+    light-on-dark read the same.
     """
-    pixels = np.asarray(grey)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    paper = int(np.median(border))
+    low, high = grey.getextrema()
+    if high - low < MIN_CONTRAST:
+        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
+    paper = _paper_level(np.asarray(grey))
     distance = ImageChops.difference(grey, Image.new("L", grey.size, paper))
     strongest = distance.getextrema()[1]
-    if strongest < MIN_CONTRAST:
-        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
     floor = NOISE_FLOOR * strongest
     box = distance.point(lambda v: 255 if v > floor else 0).getbbox()
     crop = np.asarray(distance.crop(box), dtype=np.float32)

@@ -7,8 +7,6 @@ from keras import layers
 
 from app.preprocess import SIZE
 
-ARCHITECTURES = ("cnn", "mlp")
-
 
 def _conv(x, filters: int, kernel: int):
     x = layers.Conv2D(filters, kernel, use_bias=False)(x)
@@ -42,4 +40,4 @@ def build_model(arch: str) -> keras.Model:
         return cnn()
     if arch == "mlp":
         return mlp()
-    raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")
+    raise ValueError(f"unknown architecture {arch!r}; choose cnn or mlp")

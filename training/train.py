@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import DataError, load_mnist
+from training.data import DataError, Mnist, load_mnist
 from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, evaluate, preprocess_all, summary
-from training.model import ARCHITECTURES
 
 # Defaults, each a flag below.
+ARCHITECTURES = ("cnn", "mlp")  # built by training.model
 EPOCHS = 15
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="folder with MNIST's four IDX files (.gz or not); default: Keras' download")
     p.add_argument("--out", type=Path, default=Path("models"), help="output folder (default: %(default)s)")
     p.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
-    p.add_argument("--epochs", type=int, default=EPOCHS)
+    p.add_argument("--epochs", type=int, default=None, help=f"default: {EPOCHS}, or 1 with --quick")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     p.add_argument("--seed", type=int, default=SEED)
@@ -52,10 +52,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="USPS test file, evaluation only")
     p.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION, help="Semeion file, evaluation only")
     p.add_argument("--quick", action="store_true",
-                   help=f"smoke run: {QUICK_TRAIN} training images, 1 epoch, {QUICK_TEST} test images")
+                   help=f"smoke run: {QUICK_TRAIN} training images, {QUICK_TEST} test images, 1 epoch")
     args = p.parse_args(argv)
-    if args.quick:
-        args.epochs = 1
+    if args.epochs is None:
+        args.epochs = 1 if args.quick else EPOCHS
     return args
 
 
@@ -63,7 +63,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train(args: argparse.Namespace) -> dict:
+def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     import keras
     import tensorflow as tf
 
@@ -77,7 +77,6 @@ def train(args: argparse.Namespace) -> dict:
     out, work = args.out, args.out / ".training"
     work.mkdir(parents=True, exist_ok=True)
 
-    mnist = load_mnist(args.data_dir)
     x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
     if args.quick:
         x_train, y_train, x_test, y_test = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN], x_test[:QUICK_TEST], y_test[:QUICK_TEST]
@@ -164,10 +163,11 @@ def _read_history(path: Path) -> dict[str, list[float]]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        train(args)
+        mnist = load_mnist(args.data_dir)  # before TensorFlow loads: a wrong folder fails fast
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    train(args, mnist)
     return 0
 
 
