@@ -104,11 +104,11 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     best = work / "best.keras"
     if not (work / "backup").exists():  # a fresh run, not a resumed one
         (out / "history.csv").unlink(missing_ok=True)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(work / "backup")),
+    callbacks = [  # in this order: an epoch's history row is written before its backup
+        keras.callbacks.CSVLogger(out / "history.csv", append=True),
         keras.callbacks.ModelCheckpoint(best, monitor=monitor, save_best_only=True),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=args.patience),
-        keras.callbacks.CSVLogger(out / "history.csv", append=True),
+        keras.callbacks.BackupAndRestore(str(work / "backup")),
     ]
     started = time.monotonic()
     model.fit(train_ds, epochs=args.epochs, validation_data=validation, callbacks=callbacks,

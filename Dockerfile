@@ -1,0 +1,38 @@
+# digitpad: the service and the page, served through LiteRT (no TensorFlow in the image).
+#   docker build -t digitpad .
+#   docker run -p 8000:8000 digitpad
+
+# Build stage: the serving dependencies, in a virtual environment copied whole below.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && pip install --no-compile -r /tmp/requirements.txt \
+ && pip uninstall --yes pip setuptools \
+ && find /opt/venv -depth \( -name __pycache__ -o -name tests -o -name '*.pyi' \) -exec rm -rf {} +
+# The service uses LiteRT's interpreter only: its GPU accelerator, compiled-model
+# runtime and ahead-of-time compilers are 40 MB the image does not need.
+RUN cd /opt/venv/lib/python3.11/site-packages/ai_edge_litert \
+ && rm -rf libLiteRtWebGpuAccelerator.so libLiteRt.so aot tools vendors
+
+# Runtime stage: no compilers, no pip cache, no tests, no training code or data.
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 digitpad
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv/digitpad
+COPY app ./app
+COPY static ./static
+COPY templates ./templates
+COPY models/digitpad.tflite models/model_card.json ./models/
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DIGITPAD_HOST=0.0.0.0 \
+    PORT=8000
+USER digitpad
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('PORT', '8000'), timeout=2)"]
+CMD ["python", "-m", "app.serve"]

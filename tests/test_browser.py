@@ -1,0 +1,206 @@
+"""The drawing page in headless Chromium, against a real uvicorn process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.drawing import STROKES, draw, encode
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+DESKTOP = {"viewport": {"width": 1100, "height": 800}}
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"),
+]
+
+
+@dataclass
+class Visit:
+    page: object
+    base: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.requests and all(url.startswith(self.base) for url in self.requests), self.requests
+
+    def prediction(self) -> str:
+        return self.page.get_by_test_id("prediction").text_content()
+
+    def wait_for_prediction(self, digit: int) -> None:
+        self.page.wait_for_function(
+            f"document.querySelector('[data-testid=prediction]').textContent === '{digit}'", timeout=10_000
+        )
+
+    def wait_until_settled(self) -> None:
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_timeout(100)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def visit(browser, live_server: str, options: dict) -> Visit:
+    context = browser.new_context(**options)
+    page = context.new_page()
+    result = Visit(page, live_server)
+    page.on("request", lambda request: result.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and result.errors.append(message.text))
+    page.on("pageerror", lambda error: result.errors.append(str(error)))
+    page.goto(live_server)
+    return result
+
+
+@pytest.fixture
+def desktop(browser, live_server) -> Iterator[Visit]:
+    result = visit(browser, live_server, DESKTOP)
+    yield result
+    result.page.context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server) -> Iterator[Visit]:
+    result = visit(browser, live_server, PHONE)
+    yield result
+    result.page.context.close()
+
+
+def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12) -> list[tuple[float, float]]:
+    """Page coordinates along a stroke given in fractions of the pad."""
+    box = visit.page.get_by_test_id("pad").bounding_box()
+    left, top, right, bottom = 0.15, 0.1, 0.85, 0.9  # where tests.drawing puts digits
+    scaled = [(box["x"] + box["width"] * (left + x * (right - left)),
+               box["y"] + box["height"] * (top + y * (bottom - top))) for x, y in stroke]
+    points = [scaled[0]]
+    for (x0, y0), (x1, y1) in zip(scaled, scaled[1:]):
+        points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
+    return points
+
+
+def mouse_draw(visit: Visit, digit: int) -> None:
+    mouse = visit.page.mouse
+    for stroke in STROKES[digit]:
+        points = pad_points(visit, stroke)
+        mouse.move(*points[0])
+        mouse.down()
+        for point in points[1:]:
+            mouse.move(*point)
+            visit.page.wait_for_timeout(8)  # a hand takes time: the live predictions fire meanwhile
+        mouse.up()
+
+
+def touch_draw(visit: Visit, digit: int) -> None:
+    cdp = visit.page.context.new_cdp_session(visit.page)
+    for stroke in STROKES[digit]:
+        points = pad_points(visit, stroke)
+        for kind, point in [("touchStart", points[0]), *[("touchMove", p) for p in points[1:]], ("touchEnd", None)]:
+            touch_points = [] if point is None else [{"x": point[0], "y": point[1]}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
+            visit.page.wait_for_timeout(8)
+
+
+@pytest.mark.parametrize("digit", [7, 4, 0])
+def test_mouse_drawing_is_read_live_without_a_click(desktop, digit):
+    mouse_draw(desktop, digit)
+    desktop.wait_for_prediction(digit)
+    assert desktop.page.locator("#summary").text_content().startswith(f"It's a {digit}")
+    assert desktop.page.locator(".bar.top").get_attribute("data-digit") == str(digit)
+    assert desktop.page.locator("#hint").is_hidden()
+    desktop.assert_clean()
+
+
+def test_touch_drawing_on_a_phone(phone):
+    touch_draw(phone, 7)
+    phone.wait_for_prediction(7)
+    assert phone.page.evaluate("window.scrollY") == 0  # drawing must not scroll the page
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide on a 360 px screen"
+    phone.assert_clean()
+
+
+def test_undo_and_clear(desktop):
+    mouse_draw(desktop, 4)
+    desktop.wait_for_prediction(4)
+    desktop.page.get_by_role("button", name="Undo").click()  # the upright stroke goes
+    desktop.wait_until_settled()
+    assert desktop.prediction() != ""
+    desktop.page.keyboard.press("Control+z")  # and the other one
+    desktop.wait_until_settled()
+    assert desktop.prediction() == "" and desktop.page.locator("#hint").is_visible()
+    assert desktop.page.locator("#summary").text_content() == "Nothing drawn yet."
+
+    mouse_draw(desktop, 1)
+    desktop.wait_for_prediction(1)
+    desktop.page.keyboard.press("Escape")
+    desktop.wait_until_settled()
+    assert desktop.prediction() == "" and desktop.page.get_by_role("button", name="Clear").is_disabled()
+    desktop.assert_clean()
+
+
+def test_upload_an_image(desktop, tmp_path):
+    photo = tmp_path / "seven.jpg"
+    photo.write_bytes(encode(draw(7, size=(900, 600), box=(0.3, 0.1, 0.6, 0.9), width=30,
+                                  ink=(20, 30, 120), paper=(240, 236, 225), mode="RGB"), "JPEG"))
+    desktop.page.set_input_files("#upload", str(photo))
+    desktop.wait_for_prediction(7)
+    desktop.assert_clean()
+
+
+def test_problems_are_shown_in_plain_words(desktop, tmp_path):
+    blank = tmp_path / "blank.png"
+    blank.write_bytes(encode(draw(1, ink=(0, 0, 0, 0))))
+    desktop.page.set_input_files("#upload", str(blank))
+    desktop.page.wait_for_selector("#error:not([hidden])")
+    assert "can't see a digit" in desktop.page.locator("#error").text_content()
+
+    desktop.page.route("**/predict*", lambda route: route.abort())
+    mouse_draw(desktop, 1)
+    desktop.page.wait_for_function("document.querySelector('#error').textContent.includes(\"Can't reach\")")
+    assert desktop.prediction() == ""
+
+
+def test_live_prediction_latency_and_screenshots(desktop, phone, capsys):
+    """How long after the pen lifts the prediction is on screen; saves the README's screenshots."""
+    page = desktop.page
+    page.evaluate("""() => {
+        window.renders = [];
+        new MutationObserver(() => window.renders.push(performance.now()))
+            .observe(document.querySelector('#summary'), {childList: true, characterData: true, subtree: true});
+        document.querySelector('[data-testid=pad]')
+            .addEventListener('pointerup', () => { window.lifted = performance.now(); });
+    }""")
+    latencies = []
+    for digit in (7, 4, 0, 1, 7):
+        page.keyboard.press("Escape")
+        mouse_draw(desktop, digit)
+        desktop.wait_for_prediction(digit)
+        desktop.wait_until_settled()
+        latencies.append(page.evaluate("Math.max(...window.renders) - window.lifted"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "desktop.png")
+    touch_draw(phone, 4)
+    phone.wait_for_prediction(4)
+    phone.wait_until_settled()
+    phone.page.screenshot(path=ARTIFACTS / "phone.png", full_page=True)
+    with capsys.disabled():
+        print(f"\nlive prediction after the stroke ends: {sorted(latencies)} ms "
+              f"(median {sorted(latencies)[len(latencies) // 2]:.1f} ms)")
+    assert all(latency > 0 for latency in latencies)

@@ -1,0 +1,70 @@
+"""The Docker image, built and run as the README says (marked: takes minutes)."""
+
+import json
+import shutil
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, free_port
+from tests.drawing import draw, encode
+
+TAG = "digitpad:test"
+MAX_IMAGE_BYTES = 400 * 1000 * 1000
+
+
+def docker_works() -> bool:
+    return bool(shutil.which("docker")) and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(not docker_works(), reason="no Docker engine (CI starts one with ../shared/tools/docker-here.sh)"),
+]
+
+
+def docker(*args: str, timeout: float = 60) -> str:
+    return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=timeout).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    # Host networking: this machine has no bridge network (the classic builder needs it for pip too).
+    docker("build", "--network", "host", "-t", TAG, str(ROOT), timeout=1200)
+    return TAG
+
+
+def test_image_is_small_non_root_and_holds_no_tests_or_training(image):
+    size = int(docker("image", "inspect", "--format", "{{.Size}}", image))
+    print(f"\nimage size: {size / 1e6:.0f} MB")
+    assert size <= MAX_IMAGE_BYTES
+    config = json.loads(docker("image", "inspect", "--format", "{{json .Config}}", image))
+    assert config["User"] == "digitpad" and config["Healthcheck"]["Test"]
+    listing = docker("run", "--rm", "--network", "host", image, "sh", "-c", "ls /srv/digitpad /srv/digitpad/models; pip list 2>/dev/null")
+    assert "tests" not in listing.split() and "training" not in listing.split()
+    assert "digitpad.tflite" in listing and "tensorflow" not in listing.lower()
+
+
+def test_container_serves_the_page_and_reads_a_digit(image):
+    port = free_port()
+    container = docker("run", "-d", "--rm", "--network", "host", "-e", f"PORT={port}", image)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert httpx.get(f"{url}/").status_code == 200
+        response = httpx.post(f"{url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"})
+        assert response.status_code == 200 and response.json()["digit"] == 7
+        deadline = time.monotonic() + 60
+        while docker("inspect", "--format", "{{.State.Health.Status}}", container) != "healthy":
+            assert time.monotonic() < deadline, "HEALTHCHECK never passed"
+            time.sleep(1)
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True)

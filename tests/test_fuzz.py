@@ -1,0 +1,28 @@
+"""Schemathesis fuzzes every operation from the app's own OpenAPI schema: whatever
+it sends, the answer is a documented status with a body matching its schema."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.classifier import Classifier
+from app.main import create_app
+from app.settings import Settings
+
+app = create_app(Settings())
+app.state.classifier = Classifier.load(app.state.settings)  # what the lifespan does in a server
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@schema.parametrize()
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_request_gets_a_documented_answer(case):
+    case.call_and_validate(checks=CHECKS)

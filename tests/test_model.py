@@ -1,0 +1,47 @@
+"""The committed model: what the service serves and what the README reports."""
+
+import json
+
+import numpy as np
+import pytest
+
+from app.inference import KerasPredictor, LiteRTPredictor
+from tests.conftest import MNIST_DIR, ROOT, needs_mnist
+from training import evaluate
+from training.data import load_mnist
+
+MODELS = ROOT / "models"
+CARD = json.loads((MODELS / "model_card.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def test_inputs() -> np.ndarray:
+    return evaluate.preprocess_all(load_mnist(MNIST_DIR).x_test)
+
+
+@needs_mnist()
+def test_litert_export_matches_keras_on_the_whole_test_set(test_inputs):
+    keras_probabilities = KerasPredictor(MODELS / "digitpad.keras").predict(test_inputs)
+    litert_probabilities = LiteRTPredictor(MODELS / "digitpad.tflite").predict(test_inputs)
+    assert np.abs(keras_probabilities - litert_probabilities).max() < 1e-4
+
+
+@needs_mnist()
+def test_evaluate_command_reproduces_the_model_card(capsys):
+    assert evaluate.main(["--model", str(MODELS / "digitpad.tflite"), "--data-dir", str(MNIST_DIR), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    for name in ("mnist_test", "usps", "semeion"):
+        assert results[name]["accuracy"] == pytest.approx(CARD["metrics"][name]["accuracy"], abs=1e-9)
+    assert results["mnist_test"]["confusion"] == CARD["metrics"]["mnist_test"]["confusion"]
+
+
+def test_card_reports_the_shipped_figures():
+    metrics = CARD["metrics"]
+    assert metrics["mnist_test"]["images"] == 10000 and not CARD["training"]["quick"]
+    assert metrics["mnist_test"]["accuracy"] >= 0.996
+    assert metrics["usps"]["accuracy"] >= 0.98
+    assert metrics["semeion"]["accuracy"] >= 0.93
+    assert CARD["litert_max_abs_difference"] < 1e-4
+    assert CARD["data"]["files"]["train-images-idx3-ubyte.gz"]["count"] == 60000
+    for path in ("digitpad.keras", "digitpad.tflite", "history.csv", "learning_curves.png", "confusion_matrix.png"):
+        assert (MODELS / path).is_file(), path

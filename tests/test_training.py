@@ -1,0 +1,67 @@
+"""Training end to end on a small slice (marked: each run takes ~20 s)."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import MNIST_DIR, ROOT, needs_mnist
+
+pytestmark = [pytest.mark.training, needs_mnist()]
+OUTPUTS = ["digitpad.keras", "digitpad.tflite", "model_card.json", "history.csv", "learning_curves.png",
+           "confusion_matrix.png"]
+
+
+def train_command(out, *flags) -> list[str]:
+    return [sys.executable, "-m", "training.train", "--quick", "--data-dir", str(MNIST_DIR), "--out", str(out), *flags]
+
+
+def train(out, *flags) -> subprocess.CompletedProcess:
+    result = subprocess.run(train_command(out, *flags), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def weights(out) -> list[np.ndarray]:
+    import keras
+
+    return keras.saving.load_model(out / "digitpad.keras", compile=False).get_weights()
+
+
+def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    result = train(first)
+    assert "Epoch 1/1" in result.stdout and "mnist_test:" in result.stdout
+    for name in OUTPUTS:
+        assert (first / name).stat().st_size > 0, name
+    assert not (first / ".training").exists()
+    card = json.loads((first / "model_card.json").read_text())
+    assert card["training"]["seed"] == 1234 and card["training"]["quick"] is True
+    assert card["litert_max_abs_difference"] < 1e-4
+    assert card["data"]["files"]["train-labels-idx1-ubyte.gz"]["md5"] == "d53e105ee54ea40749a09fcbcd1e9432"
+    assert {"tensorflow", "keras", "numpy", "pillow", "python"} <= set(card["versions"])
+    assert card["metrics"]["usps"]["images"] == 2007 and card["metrics"]["semeion"]["images"] == 1593
+
+    train(second)
+    for a, b in zip(weights(first), weights(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path):
+    process = subprocess.Popen(train_command(tmp_path, "--epochs", "3"), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backup = tmp_path / ".training" / "backup"
+    deadline = time.monotonic() + 240
+    while not backup.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert backup.exists(), "no backup was written after the first epoch"
+
+    train(tmp_path, "--epochs", "3")
+    history = np.genfromtxt(tmp_path / "history.csv", delimiter=",", names=True)
+    assert history["epoch"].tolist() == [0, 1, 2]  # a restart from scratch would log epoch 0 twice
