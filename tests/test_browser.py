@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.drawing import STROKES, draw, encode
@@ -30,22 +31,28 @@ class Visit:
     base: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    pending: int = 0  # /predict requests without an answer yet
 
     def assert_clean(self) -> None:
         assert self.errors == [], self.errors
-        assert self.requests and all(url.startswith(self.base) for url in self.requests), self.requests
+        local = (self.base, f"blob:{self.base}")  # blob: is the upload's in-page preview
+        assert self.requests and all(url.startswith(local) for url in self.requests), self.requests
 
     def prediction(self) -> str:
         return self.page.get_by_test_id("prediction").text_content()
 
     def wait_for_prediction(self, digit: int) -> None:
-        self.page.wait_for_function(
-            f"document.querySelector('[data-testid=prediction]').textContent === '{digit}'", timeout=10_000
-        )
+        # Locator assertions, not wait_for_function: the page's CSP rightly forbids eval.
+        expect(self.page.get_by_test_id("prediction")).to_have_text(str(digit), timeout=10_000)
 
-    def wait_until_settled(self) -> None:
-        self.page.wait_for_load_state("networkidle")
-        self.page.wait_for_timeout(100)
+    def wait_until_settled(self, timeout_ms: int = 10_000) -> None:
+        """Until every prediction asked for has been answered and drawn."""
+        for _ in range(timeout_ms // 20):
+            self.page.wait_for_timeout(20)
+            if self.pending == 0:
+                self.page.wait_for_timeout(50)  # the answer's rendering
+                return
+        raise TimeoutError(f"{self.pending} predictions still pending")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +70,14 @@ def visit(browser, live_server: str, options: dict) -> Visit:
     page = context.new_page()
     result = Visit(page, live_server)
     page.on("request", lambda request: result.requests.append(request.url))
+
+    def count(request, change: int) -> None:
+        if "/predict" in request.url:
+            result.pending += change
+
+    page.on("request", lambda request: count(request, +1))
+    page.on("requestfinished", lambda request: count(request, -1))
+    page.on("requestfailed", lambda request: count(request, -1))
     page.on("console", lambda message: message.type == "error" and result.errors.append(message.text))
     page.on("pageerror", lambda error: result.errors.append(str(error)))
     page.goto(live_server)
@@ -173,7 +188,7 @@ def test_problems_are_shown_in_plain_words(desktop, tmp_path):
 
     desktop.page.route("**/predict*", lambda route: route.abort())
     mouse_draw(desktop, 1)
-    desktop.page.wait_for_function("document.querySelector('#error').textContent.includes(\"Can't reach\")")
+    expect(desktop.page.locator("#error")).to_contain_text("Can't reach")
     assert desktop.prediction() == ""
 
 

@@ -190,3 +190,17 @@ def test_truncated_and_corrupted_files_raise_a_documented_error(fmt, cut, flip):
         to_model_input(decode(bytes(data[: max(1, len(data) - cut % len(data))]), MAX_PIXELS))
     except ImageError:
         pass
+
+
+@pytest.mark.parametrize(
+    "mode, fmt",
+    [("1", "PNG"), ("1", "BMP"), ("L", "PNG"), ("L", "WEBP"), ("P", "PNG"), ("P", "GIF"), ("RGB", "JPEG"),
+     ("RGB", "BMP"), ("RGBA", "PNG"), ("RGBA", "WEBP"), ("LA", "PNG"), ("I;16", "PNG"),
+     ("CMYK", "JPEG")],
+)
+def test_every_mode_as_a_file_reads_the_same(mode, fmt):
+    reference = to_model_input(draw(7))
+    picture = draw(7, ink=(0, 0, 0, 255), paper=(255, 255, 255, 0))  # transparent where unpainted
+    image = picture.convert("RGB").convert(mode) if "A" not in mode else picture.convert(mode)
+    data = encode(image, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    assert close(to_model_input(decode(data, MAX_PIXELS)), reference, 0.03)

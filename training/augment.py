@@ -4,7 +4,11 @@ slanted, squashed or stretched, a little off-centre, with thin or fat strokes.""
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
+from PIL import Image
+
+from app.preprocess import to_model_input
 
 
 class RandomStrokeWidth(layers.Layer):
@@ -31,14 +35,32 @@ class RandomStrokeWidth(layers.Layer):
         return {**super().get_config(), "thinner": self.thinner, "fatter": self.fatter}
 
 
+def fill_box(image: np.ndarray) -> np.ndarray:
+    """The digit stretched to fill a square box, as tight-box normalisations (Semeion's,
+    USPS's) and wide handwriting make it, then put through the shared preprocessing."""
+    rows, cols = np.nonzero(image)
+    crop = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    side = max(crop.shape)
+    square = Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR)
+    return to_model_input(square)
+
+
+def stretch_some(images: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """A copy of (n, 28, 28) inputs in which a random `share` fill their box."""
+    chosen = np.random.default_rng(seed).random(len(images)) < share
+    stretched = images.copy()
+    stretched[chosen] = [fill_box(np.uint8(255 * image)) for image in images[chosen]]
+    return stretched
+
+
 def augmenter(seed: int) -> keras.Sequential:
+    """Random per batch, on top of `stretch_some`: stroke width, slant, size, position."""
     return keras.Sequential(
         [
-            RandomStrokeWidth(seed=seed),
-            layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),  # about ±15°
-            # Independent height and width zoom: Semeion-style stretched digits too.
-            layers.RandomZoom((-0.15, 0.15), (-0.3, 0.2), fill_mode="constant", seed=seed + 2),
-            layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed + 3),
+            RandomStrokeWidth(thinner=0.2, seed=seed),  # thin strokes are widened before serving
+            layers.RandomRotation(0.028, fill_mode="constant", seed=seed + 1),  # about ±10°
+            layers.RandomZoom((-0.12, 0.12), (-0.12, 0.12), fill_mode="constant", seed=seed + 2),
+            layers.RandomTranslation(0.07, 0.07, fill_mode="constant", seed=seed + 3),
         ],
         name="augment",
     )

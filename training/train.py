@@ -32,6 +32,7 @@ LEARNING_RATE = 2e-3
 SEED = 1234
 VAL_SPLIT = 0.05
 PATIENCE = 5
+STRETCHED = 0.2  # share of training digits stretched to fill their box (augmentation)
 QUICK_TRAIN, QUICK_TEST = 2048, 1000
 
 
@@ -68,7 +69,7 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     import tensorflow as tf
 
     from app.inference import LiteRTPredictor
-    from training.augment import augmenter
+    from training.augment import augmenter, stretch_some
     from training.model import build_model
     from training.report import plot_confusion, plot_history, versions, write_card
 
@@ -86,7 +87,8 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     n_val = int(len(x_train) * args.val_split)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
     val_idx, train_idx = order[:n_val], order[n_val:]
-    train_ds = tf.data.Dataset.from_tensor_slices((x_train[train_idx], y_train[train_idx]))
+    x_fit = x_train[train_idx] if args.no_augment else stretch_some(x_train[train_idx], STRETCHED, args.seed)
+    train_ds = tf.data.Dataset.from_tensor_slices((x_fit, y_train[train_idx]))
     train_ds = train_ds.shuffle(len(train_idx), seed=args.seed).batch(args.batch_size)
     if not args.no_augment:
         augment = augmenter(args.seed)
