@@ -34,9 +34,9 @@ ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
 def _high_depth_to_grey(image: Image.Image) -> Image.Image:
     values = np.nan_to_num(np.asarray(image.convert("F")), posinf=0.0, neginf=0.0)
     low, high = float(values.min()), float(values.max())
-    if low < 0 or high > 255:
+    if (low < 0 or high > 255) and high > low:
         values = (values - low) * (255 / (high - low))
-    return Image.fromarray(values.astype(np.uint8), "L")
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L")
 
 
 def _flatten_alpha(image: Image.Image) -> Image.Image:
@@ -45,7 +45,7 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
     A canvas exports black ink on transparent black: on white the ink shows, on
     black it would vanish (the naive `convert("L")`). Light ink gets black.
     """
-    rgba = image.convert("RGBA")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     alpha = rgba.getchannel("A")
     grey = rgba.convert("L")
     if alpha.getextrema()[0] == 255:
@@ -69,18 +69,22 @@ def _grey(image: Image.Image) -> Image.Image:
     return image if image.mode == "L" else image.convert("L")
 
 
-def _paper_level(pixels: np.ndarray) -> int:
+def _paper_level(grey: Image.Image, low: int, high: int) -> int:
     """The grey level of the paper: dark or light, whichever covers less of the
     image and its border is ink. Counting the whole image as well as the border
     keeps a digit that fills its frame (Semeion's are stretched to) from being
     taken for the paper."""
-    middle = (int(pixels.min()) + int(pixels.max())) / 2
+    middle = (low + high) // 2 + 1
+    histogram = np.array(grey.histogram())
+    pixels = np.asarray(grey)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    dark_share = ((pixels < middle).mean() + (border < middle).mean()) / 2
-    candidates = border >= middle if dark_share < 0.5 else border < middle
-    if candidates.any():
-        return int(np.median(border[candidates]))
-    return int(np.median(pixels[pixels >= middle] if dark_share < 0.5 else pixels[pixels < middle]))
+    dark_share = (histogram[:middle].sum() / histogram.sum() + (border < middle).mean()) / 2
+    light_paper = dark_share < 0.5
+    paper_border = border[border >= middle] if light_paper else border[border < middle]
+    if paper_border.size:
+        return int(np.median(paper_border))
+    counts = histogram[middle:] if light_paper else histogram[:middle]  # median of the paper side
+    return int(np.searchsorted(np.cumsum(counts), counts.sum() / 2)) + (middle if light_paper else 0)
 
 
 def _ink(grey: Image.Image) -> np.ndarray:
@@ -92,7 +96,7 @@ def _ink(grey: Image.Image) -> np.ndarray:
     low, high = grey.getextrema()
     if high - low < MIN_CONTRAST:
         raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
-    paper = _paper_level(np.asarray(grey))
+    paper = _paper_level(grey, low, high)
     distance = ImageChops.difference(grey, Image.new("L", grey.size, paper))
     strongest = distance.getextrema()[1]
     floor = NOISE_FLOOR * strongest

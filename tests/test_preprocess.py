@@ -105,7 +105,9 @@ def test_jpeg_noise_and_grey_paper():
 
 
 def test_blank_images_have_no_ink():
-    for image in (Image.new("L", (100, 100), 255), Image.new("RGBA", (280, 280)), Image.new("RGB", (50, 50), (90, 90, 90))):
+    flat = [Image.new("L", (100, 100), 255), Image.new("RGBA", (280, 280)), Image.new("RGB", (50, 50), (90, 90, 90)),
+            Image.new("F", (30, 30), -5.0), Image.new("F", (30, 30), 1e9), Image.new("I", (30, 30), -70000)]
+    for image in flat:
         with pytest.raises(UnprocessableImage, match="no ink"):
             to_model_input(image)
 
@@ -151,11 +153,14 @@ MODES = ["1", "L", "P", "RGB", "RGBA", "LA", "PA", "I", "I;16", "F", "CMYK", "YC
     width=st.integers(1, 64),
     height=st.integers(1, 64),
     seed=st.integers(0, 2**32 - 1),
-    kind=st.sampled_from(["noise", "flat", "digit"]),
+    kind=st.sampled_from(["noise", "flat", "digit", "extreme"]),
 )
 def test_any_image_gives_a_valid_input_or_a_documented_error(mode, width, height, seed, kind):
     rng = np.random.default_rng(seed)
-    if kind == "digit":
+    if kind == "extreme":  # high-depth values far outside 0-255, NaN and infinities included
+        values = rng.choice([-1e30, -5.0, 0.0, 3.0, 1e6, np.nan, np.inf, -np.inf], (height, width))
+        image = Image.fromarray(values.astype(np.float32), "F")
+    elif kind == "digit":
         image = draw(4, size=(width, height), width=max(1, width // 10), mode="RGBA", paper=(255, 255, 255, 0))
         image = image.convert("LA").convert(mode) if mode == "La" else image.convert(mode)
     elif kind == "flat":

@@ -82,19 +82,19 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     if args.quick:
         x_train, y_train, x_test, y_test = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN], x_test[:QUICK_TEST], y_test[:QUICK_TEST]
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
-    x_train, x_test = preprocess_all(x_train)[..., None], preprocess_all(x_test)[..., None]
+    x_train, x_test = preprocess_all(x_train), preprocess_all(x_test)
 
     n_val = int(len(x_train) * args.val_split)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
     val_idx, train_idx = order[:n_val], order[n_val:]
     x_fit = x_train[train_idx] if args.no_augment else stretch_some(x_train[train_idx], STRETCHED, args.seed)
-    train_ds = tf.data.Dataset.from_tensor_slices((x_fit, y_train[train_idx]))
+    train_ds = tf.data.Dataset.from_tensor_slices((x_fit[..., None], y_train[train_idx]))
     train_ds = train_ds.shuffle(len(train_idx), seed=args.seed).batch(args.batch_size)
     if not args.no_augment:
         augment = augmenter(args.seed)
         train_ds = train_ds.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
     train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
-    validation = (x_train[val_idx], y_train[val_idx]) if n_val else None
+    validation = (x_train[val_idx, ..., None], y_train[val_idx]) if n_val else None
     monitor = "val_loss" if n_val else "loss"
 
     model = build_model(args.arch)
@@ -121,7 +121,7 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     model.save(out / "digitpad.keras")
     model.export(str(out / "digitpad.tflite"), format="litert", verbose=False)
     litert = LiteRTPredictor(out / "digitpad.tflite")
-    parity = float(np.abs(litert.predict(x_test) - model.predict(x_test, verbose=0)).max())
+    parity = float(np.abs(litert.predict(x_test) - model.predict(x_test[..., None], verbose=0)).max())
     results = evaluate(litert, x_test, y_test, args.usps, args.semeion)
 
     history = _read_history(out / "history.csv")
