@@ -138,3 +138,25 @@ def test_page_has_security_headers_and_no_external_assets(client):
 def test_openapi_documents_all_three_input_modes(client):
     body = client.get("/openapi.json").json()["paths"]["/predict"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json", "image/png", "image/jpeg", "image/webp"} <= set(body)
+
+
+def test_litert_serving_never_imports_tensorflow():
+    """The default backend serves without TensorFlow: a small image, a fast start."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from app.main import app\n"
+        "from tests.drawing import draw, encode\n"
+        "with TestClient(app) as client:\n"
+        "    r = client.post('/predict', content=encode(draw(7)), headers={'content-type': 'image/png'})\n"
+        "    assert r.json()['digit'] == 7, r.text\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

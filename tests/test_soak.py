@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,3 +63,26 @@ def test_soak_mixed_valid_and_invalid_images():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_two_worker_processes_share_the_load():
+    port = free_port()
+    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server)
+        workers = [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        before = {pid: cpu_seconds(pid) for pid in workers}
+        result = loadgen.run("127.0.0.1", port, mixed_requests()[:3], 600, 8)
+        assert result.statuses == {200: 600} and result.connection_errors == 0
+        work = {pid: cpu_seconds(pid) - before[pid] for pid in workers}
+        busy = [pid for pid, seconds in work.items() if seconds > 0.1]  # not multiprocessing's tracker
+        assert len(busy) == 2, work
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
