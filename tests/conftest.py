@@ -6,7 +6,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -46,19 +48,31 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 30) -> None
     raise TimeoutError(f"{url} not ready after {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+class Server(NamedTuple):
+    url: str
+    port: int
+    process: subprocess.Popen
+
+
+@contextmanager
+def running_server(**environment: str) -> Iterator[Server]:
     """A real uvicorn process on 127.0.0.1, as `digitpad-serve` starts it."""
     port = free_port()
-    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning"}
+    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", **environment}
     process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}", port, process)
     try:
-        wait_ready(url, process)
-        yield url
+        wait_ready(server.url, process)
+        yield server
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    with running_server() as server:
+        yield server.url
 
 
 def needs_mnist() -> pytest.MarkDecorator:

@@ -3,8 +3,6 @@
 import base64
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +11,7 @@ from PIL import Image
 
 from benchmarks import loadgen
 from benchmarks.serving import process_tree_rss_mb
-from tests.conftest import ROOT, free_port, wait_ready
+from tests.conftest import running_server
 from tests.drawing import draw, encode
 
 pytestmark = pytest.mark.soak
@@ -38,49 +36,36 @@ def mixed_requests() -> list[bytes]:
 
 
 def test_soak_mixed_valid_and_invalid_images():
-    port = free_port()
-    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning"}
-    server = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, server)
+    with running_server() as server:
         samples = {}
 
         def sample_memory(result: loadgen.Result) -> None:
             if result.requests in (WINDOW, TOTAL - WINDOW):
-                samples[result.requests] = process_tree_rss_mb(server.pid)
+                samples[result.requests] = process_tree_rss_mb(server.process.pid)
 
-        result = loadgen.run("127.0.0.1", port, mixed_requests(), TOTAL, CONCURRENCY, sample_memory)
-        samples["end"] = process_tree_rss_mb(server.pid)
+        result = loadgen.run("127.0.0.1", server.port, mixed_requests(), TOTAL, CONCURRENCY, sample_memory)
+        samples["end"] = process_tree_rss_mb(server.process.pid)
         print(f"\n{result.requests} requests in {result.seconds:.1f} s ({result.throughput:.0f}/s), "
               f"statuses {dict(result.statuses)}, RSS MB {samples}")
 
         assert result.connection_errors == 0 and result.requests == TOTAL
         assert set(result.statuses) <= {200, 400, 413, 415, 422}
         assert samples["end"] < samples[WINDOW] * 1.10
-        assert httpx.get(f"{url}/health").status_code == 200
-        assert httpx.post(f"{url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"}).json()["digit"] == 7
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        assert httpx.get(f"{server.url}/health").status_code == 200
+        seven = httpx.post(f"{server.url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"})
+        assert seven.json()["digit"] == 7
 
 
 def test_two_worker_processes_share_the_load():
-    port = free_port()
-    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_WORKERS": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", server)
-        workers = [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
-        before = {pid: cpu_seconds(pid) for pid in workers}
-        result = loadgen.run("127.0.0.1", port, mixed_requests()[:3], 600, 8)
+    with running_server(DIGITPAD_WORKERS="2") as server:
+        pid = server.process.pid
+        workers = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        before = {worker: cpu_seconds(worker) for worker in workers}
+        result = loadgen.run("127.0.0.1", server.port, mixed_requests()[:3], 600, 8)
         assert result.statuses == {200: 600} and result.connection_errors == 0
-        work = {pid: cpu_seconds(pid) - before[pid] for pid in workers}
-        busy = [pid for pid, seconds in work.items() if seconds > 0.1]  # not multiprocessing's tracker
+        work = {worker: cpu_seconds(worker) - before[worker] for worker in workers}
+        busy = [worker for worker, seconds in work.items() if seconds > 0.1]  # not multiprocessing's tracker
         assert len(busy) == 2, work
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def cpu_seconds(pid: int) -> float:
