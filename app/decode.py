@@ -58,7 +58,8 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         if image.format == "JPEG":
             image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))
         image.load()
-        return ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
+        return image
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"image has too many pixels (limit {max_pixels})") from exc
     except Exception as exc:

@@ -99,10 +99,9 @@ def _ink(grey: Image.Image) -> np.ndarray:
     paper = _paper_level(grey, low, high)
     distance = ImageChops.difference(grey, Image.new("L", grey.size, paper))
     strongest = distance.getextrema()[1]
-    floor = NOISE_FLOOR * strongest
-    box = distance.point(lambda v: 255 if v > floor else 0).getbbox()
-    crop = np.asarray(distance.crop(box), dtype=np.float32)
-    return np.clip((crop / strongest - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
+    floor = round(NOISE_FLOOR * strongest)
+    ink = ImageChops.subtract(distance, Image.new("L", grey.size, floor))  # 0 up to the floor
+    return np.asarray(ink.crop(ink.getbbox()), dtype=np.float32) / (strongest - floor)
 
 
 def _resize(ink: np.ndarray, longer_side: int) -> np.ndarray:
