@@ -160,3 +160,11 @@ def test_litert_serving_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+def test_cors_only_for_configured_origins():
+    with TestClient(create_app(Settings(cors_origins=["https://digits.example"]))) as configured:
+        preflight = {"origin": "https://digits.example", "access-control-request-method": "POST"}
+        assert configured.options("/predict", headers=preflight).headers["access-control-allow-origin"] == "https://digits.example"
+        other = configured.get("/health", headers={"origin": "https://elsewhere.example"})
+        assert "access-control-allow-origin" not in other.headers

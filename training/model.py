@@ -22,7 +22,7 @@ def cnn() -> keras.Model:
     x = layers.Flatten()(x)
     x = layers.Dense(128, use_bias=False)(x)
     x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.Dropout(0.25)(x)
+    x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digitpad_cnn")
 

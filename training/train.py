@@ -26,7 +26,7 @@ from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, evaluate, preproces
 
 # Defaults, each a flag below.
 ARCHITECTURES = ("cnn", "mlp")  # built by training.model
-EPOCHS = 20
+EPOCHS = 15
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3
 SEED = 1234
@@ -100,20 +100,15 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     model = build_model(args.arch)
     steps = args.epochs * int(np.ceil(len(train_idx) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
-    optimizer = keras.optimizers.Adam(schedule, use_ema=True, ema_momentum=0.99)  # Polyak averaging
-    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary(print_fn=lambda line, **_: print(line))
 
     best = work / "best.keras"
     if not (work / "backup").exists():  # a fresh run, not a resumed one
         (out / "history.csv").unlink(missing_ok=True)
-    # The order matters at each epoch's end: the history row is written, then the
-    # backup of the raw training state, then the weights' moving average (which
-    # validation used) is swapped in for the checkpoint.
-    callbacks = [
+    callbacks = [  # in this order: an epoch's history row is written before its backup
         keras.callbacks.CSVLogger(out / "history.csv", append=True),
         keras.callbacks.BackupAndRestore(str(work / "backup")),
-        keras.callbacks.SwapEMAWeights(swap_on_epoch=True),
         keras.callbacks.ModelCheckpoint(best, monitor=monitor, save_best_only=True),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=args.patience),
     ]
