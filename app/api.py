@@ -6,10 +6,11 @@ import base64
 import binascii
 import re
 
+import anyio
+
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.classifier import Classifier
@@ -95,7 +96,7 @@ async def predict(
     classifier = _classifier(request)
     data = await _image_bytes(request)
     try:
-        result = await run_in_threadpool(classifier.classify, data)
+        result = await anyio.to_thread.run_sync(classifier.classify, data, limiter=request.app.state.limiter)
     except ImageError as exc:
         raise HTTPException(exc.status_code, exc.detail) from exc
     prediction = Prediction(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -46,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.classifier = None
+    # Classification is CPU-bound: more threads than cores add only memory (one
+    # malloc arena each), so it gets a small pool of its own.
+    app.state.limiter = anyio.CapacityLimiter(2 * (os.cpu_count() or 1))
     app.include_router(api.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
