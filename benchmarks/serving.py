@@ -40,20 +40,31 @@ def process_tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def start(command: list[str], port: int, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
-    """Starts a server; returns it and the seconds until its first successful prediction."""
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on `port` (IPv4): one per worker with SO_REUSEPORT."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines
+               if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port)  # 0A: LISTEN
+
+
+def start(command: list[str], port: int, env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, float]:
+    """Starts a server; returns it and the seconds until its first successful prediction
+    (then waits until every worker listens)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
+    cold = None
+    while cold is None or listening_sockets(port) < workers:
         if process.poll() is not None:
             raise RuntimeError(f"{command} exited with {process.returncode}")
         try:
             files = {"file": ("seven.png", CANVAS_PNG, "image/png")}
-            if httpx.post(f"http://127.0.0.1:{port}/predict", files=files, timeout=5).status_code == 200:
-                return process, time.perf_counter() - started
+            if cold is None and httpx.post(f"http://127.0.0.1:{port}/predict", files=files, timeout=5).status_code == 200:
+                cold = time.perf_counter() - started
         except httpx.TransportError:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
+    return process, cold
 
 
 def row(name: str, result: loadgen.Result, concurrency: int) -> str:
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     notes, throughput = [], {}
     for name, (command, env) in servers.items():
         env = {**env, "DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning", "TF_CPP_MIN_LOG_LEVEL": "3"}
-        process, cold = start(command, args.port, env)
+        process, cold = start(command, args.port, env, int(env.get("DIGITPAD_WORKERS", 1)))
         try:
             tutorial = name.startswith("tutorial")
             count = args.tutorial_requests if tutorial else args.requests
