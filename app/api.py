@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
-
-import anyio
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -96,7 +95,8 @@ async def predict(
     classifier = _classifier(request)
     data = await _image_bytes(request)
     try:
-        result = await anyio.to_thread.run_sync(classifier.classify, data, limiter=request.app.state.limiter)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(request.app.state.executor, classifier.classify, data)
     except ImageError as exc:
         raise HTTPException(exc.status_code, exc.detail) from exc
     prediction = Prediction(

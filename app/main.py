@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -36,7 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("model %s loaded (%s backend)", classifier.version, settings.backend)
         except (OSError, ValueError, KeyError) as exc:  # /ready and /predict answer 503
             log.error("model not loaded from %s: %s", settings.model_dir, exc)
-        yield
+        # Classification is CPU-bound: more threads than cores add only memory (one
+        # malloc arena each), so it gets a small pool of its own.
+        with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
+            app.state.executor = executor
+            yield
 
     app = FastAPI(
         title="digitpad",
@@ -48,9 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.classifier = None
-    # Classification is CPU-bound: more threads than cores add only memory (one
-    # malloc arena each), so it gets a small pool of its own.
-    app.state.limiter = anyio.CapacityLimiter(2 * (os.cpu_count() or 1))
     app.include_router(api.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -1,0 +1,56 @@
+"""The augmentation layers: what each does to a digit, checked against plain NumPy."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+from keras import ops  # noqa: E402
+
+from training.augment import RandomAffine, RandomSoften, RandomStrokeWidth, _window3, augmenter  # noqa: E402
+
+
+def digits(n: int = 6) -> np.ndarray:
+    images = np.zeros((n, 28, 28, 1), np.float32)
+    for i in range(n):
+        images[i, 4 + i % 6 : 24, 10 + i % 3 : 13 + i % 3] = 1.0  # an upright stroke: a "1"
+        images[i, 4 + i % 6, 6:20] = 0.7  # and a bar across, off-centre
+    return images
+
+
+def test_window3_is_a_3x3_max_min_and_sum():
+    images = np.random.default_rng(0).random((3, 9, 11, 1)).astype(np.float32)
+    padded = np.pad(images, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="edge")
+    windows = np.stack([padded[:, i : i + 9, j : j + 11] for i in range(3) for j in range(3)])
+    assert np.allclose(ops.convert_to_numpy(_window3(images, ops.maximum)), windows.max(axis=0))
+    assert np.allclose(ops.convert_to_numpy(_window3(images, ops.minimum)), windows.min(axis=0))
+    assert np.allclose(ops.convert_to_numpy(_window3(images, ops.add)), windows.sum(axis=0), atol=1e-5)
+
+
+def test_layers_leave_images_alone_outside_training():
+    images = digits()
+    for layer in (RandomStrokeWidth(seed=1), RandomAffine(seed=1), RandomSoften(seed=1), augmenter(1)):
+        assert np.array_equal(ops.convert_to_numpy(layer(images, training=False)), images)
+
+
+def test_affine_without_range_is_the_identity_and_a_shift_moves_the_ink():
+    images = digits()
+    still = RandomAffine(degrees=0, zoom=0, shift=0, seed=1)(images, training=True)
+    assert np.allclose(ops.convert_to_numpy(still), images, atol=1e-5)
+    moved = ops.convert_to_numpy(RandomAffine(degrees=0, zoom=0, shift=3, seed=1)(images, training=True))
+    assert not np.allclose(moved, images, atol=0.1)
+    assert np.allclose(moved.sum(axis=(1, 2, 3)), images.sum(axis=(1, 2, 3)), rtol=0.15)  # moved, not lost
+
+
+def test_stroke_width_and_softening_stay_between_erosion_dilation_and_blur():
+    images = digits(32)
+    dilated = ops.convert_to_numpy(_window3(images, ops.maximum))
+    eroded = ops.convert_to_numpy(_window3(images, ops.minimum))
+    widened = ops.convert_to_numpy(RandomStrokeWidth(seed=2)(images, training=True))
+    assert np.all(widened >= eroded - 1e-6) and np.all(widened <= dilated + 1e-6)
+    assert (widened.sum(axis=(1, 2, 3)) > images.sum(axis=(1, 2, 3)) + 1).any()  # some fatter
+    assert (widened.sum(axis=(1, 2, 3)) < images.sum(axis=(1, 2, 3)) - 1).any()  # some thinner
+    softened = ops.convert_to_numpy(RandomSoften(seed=3)(images, training=True))
+    unchanged = np.all(softened == images, axis=(1, 2, 3))
+    assert 0 < unchanged.sum() < len(images)  # about half stay sharp
+    mean = ops.convert_to_numpy(_window3(images, ops.add)) / 9
+    assert np.all(softened >= np.minimum(images, mean) - 1e-6) and np.all(softened <= np.maximum(images, mean) + 1e-6)
