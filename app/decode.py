@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from io import BytesIO
 
-import pyspng
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ImageTooLarge, UndecodableImage, UnprocessableImage, UnsupportedImageType
@@ -14,9 +13,6 @@ SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF", "BMP"})
 MIN_SIDE = 8  # smaller images cannot hold a legible digit
 # JPEG can decode straight to a reduced size; preprocessing works at this size anyway.
 DRAFT_SIDE = 1024
-# 8-bit PNGs in these modes are decoded by libspng (pyspng): Pillow inflates a PNG one
-# row per zlib call, which makes a canvas PNG's decoding ~1.6x slower.
-SPNG_MODES = frozenset({"L", "RGB", "RGBA"})
 # decode() refuses over-limit images itself (413), so Pillow's warning is only noise.
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
@@ -59,23 +55,12 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         raise UnprocessableImage("animated images are not supported; send a single frame")
 
     try:
-        image = _load(image, data)
+        if image.format == "JPEG":
+            image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))
+        image.load()
         ImageOps.exif_transpose(image, in_place=True)
         return image
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"image has too many pixels (limit {max_pixels})") from exc
     except Exception as exc:
         raise UndecodableImage(f"corrupt image: {exc}") from exc
-
-
-def _load(image: Image.Image, data: bytes) -> Image.Image:
-    """The image's pixels, decoded by the fastest decoder that reads it exactly."""
-    rawmode = image.tile[0][3] if len(image.tile) == 1 else None  # "RGB;16B" for 16 bits
-    if image.format == "PNG" and image.mode in SPNG_MODES and rawmode == image.mode and "transparency" not in image.info:
-        loaded = Image.fromarray(pyspng.load(data, format=image.mode))  # the mode follows the shape
-        loaded.info = image.info  # EXIF orientation, gamma, text
-        return loaded
-    if image.format == "JPEG":
-        image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))
-    image.load()
-    return image
