@@ -1,12 +1,9 @@
 """The augmentation layers: what each does to a digit, checked against plain NumPy."""
 
 import numpy as np
-import pytest
+from keras import ops
 
-keras = pytest.importorskip("keras")
-from keras import ops  # noqa: E402
-
-from training.augment import RandomAffine, RandomSoften, RandomStrokeWidth, _window3, augmenter  # noqa: E402
+from training.augment import RandomAffine, RandomSoften, RandomStrokeWidth, _window3, augmenter
 
 
 def digits(n: int = 6) -> np.ndarray:
