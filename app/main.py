@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Draw a digit, watch a neural network read it.",
         version="1.0.0",
         lifespan=lifespan,
+        telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
         docs_url=None,  # served by app.page from local files, not a CDN
         redoc_url=None,
     )

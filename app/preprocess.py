@@ -75,16 +75,15 @@ def _paper_level(grey: Image.Image, low: int, high: int) -> int:
     keeps a digit that fills its frame (Semeion's are stretched to) from being
     taken for the paper."""
     middle = (low + high) // 2 + 1
-    histogram = np.array(grey.histogram())
     pixels = np.asarray(grey)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    dark_share = (histogram[:middle].sum() / histogram.sum() + (border < middle).mean()) / 2
+    dark_share = (np.mean(pixels < middle) + np.mean(border < middle)) / 2
     light_paper = dark_share < 0.5
     paper_border = border[border >= middle] if light_paper else border[border < middle]
     if paper_border.size:
         return int(np.median(paper_border))
-    counts = histogram[middle:] if light_paper else histogram[:middle]  # median of the paper side
-    return int(np.searchsorted(np.cumsum(counts), counts.sum() / 2)) + (middle if light_paper else 0)
+    paper = pixels[pixels >= middle] if light_paper else pixels[pixels < middle]
+    return int(np.median(paper))
 
 
 def _ink(grey: Image.Image) -> np.ndarray:

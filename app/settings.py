@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
+    # Off by default: with it on, every request looks up the OpenTelemetry providers
+    # even when none is configured.
+    telemetry: bool = Field(False, description="FastAPI's OpenTelemetry traces, metrics and logs")
 
 
 @lru_cache

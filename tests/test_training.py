@@ -41,6 +41,7 @@ def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     assert not (first / ".training").exists()
     card = json.loads((first / "model_card.json").read_text())
     assert card["training"]["seed"] == 1234 and card["training"]["quick"] is True
+    assert card["training"]["train_images"] == 2048 and card["training"]["validation_images"] == 0
     assert card["litert_max_abs_difference"] < 1e-4
     assert card["data"]["files"]["train-labels-idx1-ubyte.gz"]["md5"] == "d53e105ee54ea40749a09fcbcd1e9432"
     assert {"tensorflow", "keras", "numpy", "pillow", "python"} <= set(card["versions"])
@@ -52,7 +53,8 @@ def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
 
 
 def test_interrupted_run_resumes_where_it_stopped(tmp_path):
-    process = subprocess.Popen(train_command(tmp_path, "--epochs", "3"), cwd=ROOT,
+    flags = ["--epochs", "3", "--val-split", "0.1"]  # with validation, so early stopping is in the run
+    process = subprocess.Popen(train_command(tmp_path, *flags), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Keras writes this after the epoch's weights: from then on the backup is whole.
     saved = tmp_path / ".training" / "backup" / "training_metadata.json"
@@ -63,6 +65,15 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path):
     process.wait()
     assert saved.exists(), "no backup was written after the first epoch"
 
-    train(tmp_path, "--epochs", "3")
+    train(tmp_path, *flags)
     history = np.genfromtxt(tmp_path / "history.csv", delimiter=",", names=True)
     assert history["epoch"].tolist() == [0, 1, 2]  # a restart from scratch would log epoch 0 twice
+    assert not np.isnan(history["val_loss"]).any()
+
+
+def test_history_leaves_out_validation_columns_keras_left_empty(tmp_path):
+    from training.train import _read_history
+
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.9,0.3,NA,NA\n1,0.95,0.2,NA,NA\n")
+    assert _read_history(path) == {"accuracy": [0.9, 0.95], "loss": [0.3, 0.2]}
