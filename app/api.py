@@ -68,11 +68,11 @@ def _decode_base64(text: str) -> bytes:
 async def _image_bytes(request: Request) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "multipart body has no file in the field 'file'")
-        return await upload.read()
+        async with request.form(max_files=1, max_fields=10) as form:  # closes the upload's spool file
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise HTTPException(422, "multipart body has no file in the field 'file'")
+            return await upload.read()
     if content_type == "application/json":
         try:
             body = PredictRequest.model_validate_json(await request.body())

@@ -16,7 +16,7 @@ import numpy as np
 from app.decode import decode
 from app.inference import KerasPredictor, LiteRTPredictor
 from app.preprocess import to_model_input
-from tests.drawing import draw, encode
+from benchmarks.serving import CANVAS
 from training import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     litert = LiteRTPredictor(args.models / "digitpad.tflite")
     assert evaluate.main(["--model", str(args.models / "digitpad.tflite"), "--data-dir", str(args.data_dir)]) == 0
 
-    canvas = encode(draw(7))  # 280x280 RGBA PNG, as the page sends
+    canvas = CANVAS.read_bytes()  # what the page sends
     image = decode(canvas, 10**8)
     x = to_model_input(image)
     keras_model = KerasPredictor(args.models / "digitpad.keras")

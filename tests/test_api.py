@@ -36,6 +36,13 @@ def test_reads_drawn_digits(client, digit):
     assert post_raw(client, encode(draw(digit))).json()["digit"] == digit
 
 
+def test_reads_the_png_the_page_sends(client):
+    """What Chromium's canvas exported for a mouse-drawn 7 (the serving benchmark's input)."""
+    from benchmarks.serving import CANVAS
+
+    assert post_raw(client, CANVAS.read_bytes()).json()["digit"] == 7
+
+
 def test_returns_what_the_model_saw_when_asked(client):
     seen = post_raw(client, CANVAS_PNG, params={"include_input": "true"}).json()["input"]
     assert len(seen) == 28 and all(len(row) == 28 for row in seen)
