@@ -5,7 +5,13 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test serve-deps test-deps train evaluate benchmark docker clean
+# Training's non-digits: Fashion-MNIST and fonts from Debian (training/negatives.py).
+TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-comic-neue \
+	fonts-humor-sans fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript \
+	fonts-kaushanscript fonts-kristi
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test serve-deps test-deps train-data train evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +26,17 @@ test-deps: $(BIN)/python
 run: serve-deps
 	$(BIN)/digitpad-serve
 
-test: test-deps
+train-data:
+	@dpkg -s $(TRAIN_PACKAGES) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TRAIN_PACKAGES); }
+
+test: test-deps train-data
 	$(BIN)/python -m pytest
 
-train: test-deps
+train: test-deps train-data
 	$(BIN)/digitpad-train --data-dir ../shared/data/mnist
 
-evaluate: test-deps
+evaluate: test-deps train-data
 	$(BIN)/digitpad-evaluate --data-dir ../shared/data/mnist
 
 benchmark: test-deps

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from app.classifier import Classifier
 from app.errors import ImageError
-from app.schemas import Accuracy, Health, ModelInfo, Prediction, PredictRequest, Problem, Readiness
+from app.schemas import Accuracy, Health, ModelInfo, NotADigit, Prediction, PredictRequest, Problem, Readiness
 
 router = APIRouter()
 
@@ -87,7 +87,7 @@ async def _image_bytes(request: Request) -> bytes:
 
 
 @router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
-             summary="Read the digit in an image")
+             summary="Read the digit in an image, or say it is not one")
 async def predict(
     request: Request,
     include_input: bool = Query(False, description="also return the 28x28 image the model saw"),
@@ -103,6 +103,8 @@ async def predict(
         digit=result.digit,
         confidence=result.confidence,
         probabilities=result.probabilities,
+        is_digit=result.is_digit,
+        not_digit_score=result.not_digit_score,
         model_version=classifier.version,
         input=result.model_input.round(3).tolist() if include_input else None,
     )
@@ -135,7 +137,14 @@ async def model_info(request: Request) -> ModelInfo:
     classifier = _classifier(request)
     card = classifier.card
     metrics = card["metrics"]
-    accuracy = {name: (metrics.get(name) or {}).get("accuracy") for name in ("mnist_test", "usps", "semeion")}
+    digit_sets = ("mnist_test", "usps", "semeion")
+    accuracy = {name: (metrics.get(name) or {}).get("accuracy") for name in digit_sets}
+    not_a_digit = NotADigit(
+        threshold=classifier.threshold,
+        threshold_choice=card["not_a_digit"]["threshold_choice"],
+        false_rejection={name: (metrics.get(name) or {}).get("false_rejection") for name in digit_sets},
+        heldout_rejected={name: r["rejected"] for name, r in metrics["negatives"].items()},
+    )
     return ModelInfo(
         name=card["name"],
         version=card["version"],
@@ -144,6 +153,7 @@ async def model_info(request: Request) -> ModelInfo:
         parameters=card["parameters"],
         input_shape=card["input"]["shape"],
         accuracy=Accuracy(**accuracy),
+        not_a_digit=not_a_digit,
         created=card["created"],
         training=card["training"],
         data=card["data"],

@@ -10,16 +10,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.decode import decode
-from app.inference import load_predictor, Predictor
+from app.inference import Predictor, load_predictor, read_digits
 from app.preprocess import to_model_input
 from app.settings import Settings
 
 
 @dataclass(frozen=True)
 class Classification:
-    digit: int
+    digit: int  # the most probable digit, even when is_digit is false (the best guess)
     confidence: float
-    probabilities: list[float]
+    probabilities: list[float]  # of the ten digits, given that it is one
+    is_digit: bool
+    not_digit_score: float  # the model's probability of "not a digit"
     model_input: np.ndarray  # (28, 28) in [0, 1]
 
 
@@ -31,7 +33,7 @@ class Classifier:
         self.max_pixels = max_pixels
 
     @classmethod
-    def load(cls, settings: Settings) -> "Classifier":
+    def load(cls, settings: Settings) -> Classifier:
         card = json.loads(Path(settings.model_dir, "model_card.json").read_text())
         predictor = load_predictor(settings.backend, settings.model_dir)
         return cls(predictor, card, settings.backend, settings.max_pixels)
@@ -40,12 +42,17 @@ class Classifier:
     def version(self) -> str:
         return self.card["version"]
 
+    @property
+    def threshold(self) -> float:
+        return self.card["not_a_digit"]["threshold"]
+
     def classify_image(self, image: Image.Image) -> Classification:
         model_input = to_model_input(image)
-        scores = self.predictor.predict(model_input)[0].astype(np.float64)
-        probabilities = scores / scores.sum()  # float32 softmax sums to 1 only within 1e-6
+        digits, score, is_digit = read_digits(self.predictor.predict(model_input), self.threshold)
+        probabilities = digits[0]
         digit = int(probabilities.argmax())
-        return Classification(digit, float(probabilities[digit]), probabilities.tolist(), model_input)
+        return Classification(digit, float(probabilities[digit]), probabilities.tolist(), bool(is_digit[0]),
+                              float(score[0]), model_input)
 
     def classify(self, data: bytes) -> Classification:
         """Raises app.errors.ImageError (with its HTTP status) for unusable images."""

@@ -21,7 +21,7 @@ def _sniff_document(data: bytes) -> str | None:
     head = data[:512].lstrip().lower()
     if head.startswith(b"%pdf"):
         return "PDF"
-    if head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head:
+    if head.startswith((b"<?xml", b"<svg")) or b"<svg" in head:
         return "SVG"
     return None
 

@@ -1,6 +1,6 @@
 """Model backends: the LiteRT interpreter the service runs by default, and the
 Keras/TensorFlow model as the reference. Both map (n, 28, 28) inputs in [0, 1] to
-(n, 10) probabilities."""
+(n, 11) probabilities: the digits 0-9, then "not a digit"."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import numpy as np
 from app.preprocess import SIZE
 
 BACKENDS = ("litert", "keras")
+NOT_A_DIGIT = 10  # index of the 11th class, the outliers the model learnt to reject
+CLASSES = 11
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:
@@ -37,7 +39,7 @@ class LiteRTPredictor:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         batch = _as_batch(images)[:, None]
-        results = np.empty((len(batch), 10), dtype=np.float32)
+        results = np.empty((len(batch), CLASSES), dtype=np.float32)
         with self._lock:
             for i, image in enumerate(batch):
                 self._interpreter.set_tensor(self._input, image)
@@ -67,3 +69,14 @@ def load_predictor(backend: str, model_dir: Path) -> Predictor:
     if backend == "keras":
         return KerasPredictor(model_dir / "digitpad.keras")
     raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+
+
+def read_digits(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From (n, 11) model outputs: the digit probabilities given that it is a digit
+    (n, 10; each row sums to 1), the not-a-digit score (n,), and is_digit (n,), true
+    where the score is under the threshold."""
+    outputs = np.asarray(probabilities, dtype=np.float64)
+    digits = outputs[:, :NOT_A_DIGIT]
+    digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-30)
+    score = outputs[:, NOT_A_DIGIT]
+    return digits, score, score < threshold

@@ -26,6 +26,11 @@ DETAIL_SIDE = 4 * BOX
 MIN_CONTRAST = 24  # grey levels: weaker "ink" is paper texture, JPEG noise or nothing
 NOISE_FLOOR = 0.2  # ink weaker than this share of the strongest ink is background
 MIN_STROKE = 2.0  # px in the 28x28 field (MNIST's thinnest); thinner strokes are widened
+# Ruled or graph paper: lines inked across this share of the image, at least this
+# many, in images at least this big (small scans fill their frame with the digit).
+RULED_COVERAGE = 0.9
+MIN_RULED_LINES = 3
+MIN_RULED_SIDE = 64
 
 HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
@@ -43,13 +48,19 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
     """Composites onto a background that contrasts with what is drawn.
 
     A canvas exports black ink on transparent black: on white the ink shows, on
-    black it would vanish (the naive `convert("L")`). Light ink gets black.
+    black it would vanish (the naive `convert("L")`). Light ink gets black. An
+    image that is mostly opaque carries its own paper: what is translucent in it
+    (a faint frame, a soft edge) is put on that paper's grey, so it fades into it.
     """
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
     alpha = rgba.getchannel("A")
     grey = rgba.convert("L")
     if alpha.getextrema()[0] == 255:
         return grey
+    opaque = np.asarray(alpha) == 255
+    if opaque.mean() > 0.5:
+        paper = int(np.median(np.asarray(grey)[opaque]))
+        return Image.composite(grey, Image.new("L", grey.size, paper), alpha)
     drawn = alpha if alpha.getbbox() else None
     shade = ImageStat.Stat(grey, mask=drawn).mean[0]
     background = Image.new("L", grey.size, 255 if shade < 128 else 0)
@@ -86,6 +97,28 @@ def _paper_level(grey: Image.Image, low: int, high: int) -> int:
     return int(np.median(paper))
 
 
+def _without_ruled_lines(distance: np.ndarray) -> np.ndarray:
+    """Graph or lined paper: rows (or columns) inked across nearly the whole image,
+    three or more of them, are the paper's lines, not the digit. Their pixels are
+    cleared unless clearly darker than the line (the pen crossing it)."""
+    if min(distance.shape) < MIN_RULED_SIDE:
+        return distance
+    cleaned = distance
+    for axis in (1, 0):  # rows, then columns
+        mask = distance >= MIN_CONTRAST
+        lines = mask.mean(axis=axis) >= RULED_COVERAGE
+        starts = np.flatnonzero(lines & ~np.r_[False, lines[:-1]])
+        if len(starts) < MIN_RULED_LINES:
+            continue
+        along = distance.T if axis == 0 else distance
+        level = np.median(along[lines][along[lines] >= MIN_CONTRAST])
+        cleaned = cleaned.copy()
+        target = cleaned.T if axis == 0 else cleaned
+        rows = target[lines]
+        target[lines] = np.where(rows > 1.5 * level, rows, 0)
+    return cleaned
+
+
 def _ink(grey: Image.Image) -> np.ndarray:
     """The ink, cropped to its bounding box, in [0, 1] (0 is paper).
 
@@ -96,11 +129,15 @@ def _ink(grey: Image.Image) -> np.ndarray:
     if high - low < MIN_CONTRAST:
         raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
     paper = _paper_level(grey, low, high)
-    distance = ImageChops.difference(grey, Image.new("L", grey.size, paper))
-    strongest = distance.getextrema()[1]
+    distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, paper)))
+    distance = _without_ruled_lines(distance)
+    strongest = int(distance.max())
+    if strongest < MIN_CONTRAST:
+        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
     floor = round(NOISE_FLOOR * strongest)
-    ink = ImageChops.subtract(distance, Image.new("L", grey.size, floor))  # 0 up to the floor
-    return np.asarray(ink.crop(ink.getbbox()), dtype=np.float32) / (strongest - floor)
+    ink = np.clip(distance.astype(np.float32) - floor, 0, None)  # 0 up to the floor
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / (strongest - floor)
 
 
 def _resize(ink: np.ndarray, longer_side: int) -> np.ndarray:
@@ -150,6 +187,12 @@ def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     field = np.zeros((SIZE, SIZE), dtype=np.float32)
     field[top : top + height, left : left + width] = digit
     return field
+
+
+def to_model_inputs(images) -> np.ndarray:
+    """(n, 28, 28) from PIL images or (h, w) uint8 arrays (white ink on black)."""
+    as_image = lambda im: im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
+    return np.stack([to_model_input(as_image(im)) for im in images])
 
 
 def to_model_input(image: Image.Image) -> np.ndarray:

@@ -13,9 +13,18 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    digit: int = Field(ge=0, le=9, description="the most probable digit")
-    confidence: float = Field(ge=0, le=1, description="the probability of that digit")
-    probabilities: list[float] = Field(min_length=10, max_length=10, description="P(0) ... P(9), summing to 1")
+    digit: int = Field(ge=0, le=9, description="the most probable digit (the best guess when is_digit is false)")
+    confidence: float = Field(ge=0, le=1, description="the probability of that digit, given that it is a digit")
+    probabilities: list[float] = Field(
+        min_length=10, max_length=10, description="P(0) ... P(9) given that it is a digit, summing to 1"
+    )
+    is_digit: bool = Field(
+        description="false when the image does not look like a digit (a letter, a doodle, a number of "
+        "several digits): not_digit_score is at least the model card's threshold"
+    )
+    not_digit_score: float = Field(
+        ge=0, le=1, description="the model's probability that the image is not a digit (the 11th class)"
+    )
     model_version: str
     input: list[list[float]] | None = Field(
         None, description="the 28x28 image the model saw (0 paper, 1 ink), when include_input=true"
@@ -37,9 +46,20 @@ class Readiness(BaseModel):
 
 
 class Accuracy(BaseModel):
+    """Share of digits read right; a digit rejected as "not a digit" counts as wrong."""
+
     mnist_test: float | None = Field(description="official MNIST test set (10,000 images)")
     usps: float | None = Field(description="USPS test set, never trained on")
     semeion: float | None = Field(description="Semeion, never trained on")
+
+
+class NotADigit(BaseModel):
+    threshold: float = Field(description="is_digit is false where not_digit_score is at least this")
+    threshold_choice: str
+    false_rejection: dict[str, float | None] = Field(description="share of each digit set rejected")
+    heldout_rejected: dict[str, float] = Field(
+        description="share rejected of each kind of non-digit held out of training (fonts, doodles, clothes, numbers)"
+    )
 
 
 class ModelInfo(BaseModel):
@@ -50,6 +70,7 @@ class ModelInfo(BaseModel):
     parameters: int
     input_shape: list[int]
     accuracy: Accuracy
+    not_a_digit: NotADigit
     created: str
     training: dict
     data: dict

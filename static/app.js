@@ -11,7 +11,10 @@ const wrap = document.getElementById("pad-wrap");
 const hint = document.getElementById("hint");
 const ctx = pad.getContext("2d");
 const predictionEl = document.getElementById("prediction");
+const answerEl = document.getElementById("answer");
 const summaryEl = document.getElementById("summary");
+const guessEl = document.getElementById("guess");
+const barsEl = document.getElementById("bars");
 const timingEl = document.getElementById("timing");
 const errorEl = document.getElementById("error");
 const seen = document.getElementById("seen");
@@ -216,8 +219,21 @@ function showResult(result, elapsed) {
   if (isEmpty()) return showEmpty();
   errorEl.hidden = true;
   const percent = (p) => `${(100 * p).toFixed(1)}%`;
-  predictionEl.textContent = String(result.digit);
-  summaryEl.textContent = `It's a ${result.digit}, ${percent(result.confidence)} sure.`;
+  // Not a digit: say so, and keep the best guess quiet rather than a big confident number.
+  answerEl.classList.toggle("not-digit", !result.is_digit);
+  barsEl.classList.toggle("muted", !result.is_digit);
+  predictionEl.dataset.isDigit = String(result.is_digit);
+  if (result.is_digit) {
+    predictionEl.textContent = String(result.digit);
+    summaryEl.textContent = `It's a ${result.digit}, ${percent(result.confidence)} sure.`;
+    guessEl.hidden = true;
+  } else {
+    predictionEl.textContent = "?";
+    summaryEl.textContent = "That doesn't look like a digit.";
+    guessEl.textContent = `Best guess, if it is one: ${result.digit} ` +
+      `(${percent(result.not_digit_score)} sure it isn't a digit).`;
+    guessEl.hidden = false;
+  }
   timingEl.textContent = `Read in ${Math.round(elapsed)} ms`;
   predictionEl.dataset.latencyMs = elapsed.toFixed(1);
   result.probabilities.forEach((p, digit) => {
@@ -241,6 +257,10 @@ function drawSeen(input) {
 function resetResult() {
   predictionEl.textContent = "";
   delete predictionEl.dataset.latencyMs;
+  delete predictionEl.dataset.isDigit;
+  answerEl.classList.remove("not-digit");
+  barsEl.classList.remove("muted");
+  guessEl.hidden = true;
   timingEl.textContent = "";
   for (const bar of bars) {
     bar.querySelector(".bar-fill").style.width = "0";

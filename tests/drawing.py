@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 # Strokes of a few digits in a unit square, (x, y) from the top left.
 STROKES = {
@@ -13,11 +13,24 @@ STROKES = {
     7: [[(0.25, 0.15), (0.75, 0.15), (0.4, 0.9)]],
     0: [[(0.5 + 0.28 * c, 0.5 + 0.4 * s) for c, s in
          [(1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1), (0.7, -0.7), (1, 0)]]],
+    2: [[(0.25, 0.3), (0.4, 0.12), (0.65, 0.15), (0.72, 0.35), (0.25, 0.9), (0.78, 0.9)]],
+}
+# Not digits: what people try in their first minute with a pad.
+SHAPES = {
+    "A": [[(0.2, 0.9), (0.5, 0.1), (0.8, 0.9)], [(0.32, 0.6), (0.68, 0.6)]],
+    "scribble": [[(0.1, 0.5), (0.3, 0.1), (0.45, 0.8), (0.6, 0.15), (0.75, 0.85), (0.9, 0.2), (0.2, 0.3),
+                  (0.85, 0.6), (0.15, 0.75), (0.7, 0.1)]],
+    "smiley": [[(0.5 + 0.4 * c, 0.5 + 0.4 * s) for c, s in
+                [(1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1), (0.7, -0.7), (1, 0)]],
+               [(0.37, 0.35)], [(0.63, 0.35)], [(0.3, 0.6), (0.4, 0.7), (0.5, 0.73), (0.6, 0.7), (0.7, 0.6)]],
+    "dot": [[(0.5, 0.5)]],
+    # A European 1: a long flag falling from the top, and a foot.
+    "1 with flag": [[(0.2, 0.4), (0.55, 0.1), (0.55, 0.9)], [(0.35, 0.9), (0.75, 0.9)]],
 }
 
 
 def draw(
-    digit: int,
+    digit: int | str,
     size: tuple[int, int] = (280, 280),
     box: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9),
     width: int = 20,
@@ -25,12 +38,12 @@ def draw(
     paper: tuple[int, ...] | int = (0, 0, 0, 0),
     mode: str = "RGBA",
 ) -> Image.Image:
-    """A digit in `box` (left, top, right, bottom as fractions of the image); the
-    defaults are a browser canvas: black ink on transparent black."""
+    """A digit (or one of SHAPES) in `box` (left, top, right, bottom as fractions of
+    the image); the defaults are a browser canvas: black ink on transparent black."""
     image = Image.new(mode, size, paper)
     pen = ImageDraw.Draw(image)
     left, top, right, bottom = box
-    for stroke in STROKES[digit]:
+    for stroke in {**STROKES, **SHAPES}[digit]:
         points = [(size[0] * (left + x * (right - left)), size[1] * (top + y * (bottom - top))) for x, y in stroke]
         pen.line(points, fill=ink, width=width, joint="curve")
         for x, y in points[:1] + points[-1:]:  # round caps, as a canvas draws them
@@ -42,3 +55,28 @@ def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
     return buffer.getvalue()
+
+
+def graph_paper(digit: int | str, size: int = 600, step: int = 30) -> Image.Image:
+    """A phone photo of a digit on squared paper: blue-grey grid, dark ink, soft focus."""
+    photo = Image.new("RGB", (size, size), (235, 235, 228))
+    pen = ImageDraw.Draw(photo)
+    for x in range(step // 2, size, step):
+        pen.line([(x, 0), (x, size)], fill=(120, 120, 190), width=2)
+        pen.line([(0, x), (size, x)], fill=(120, 120, 190), width=2)
+    ink = draw(digit, size=(size, size), box=(0.3, 0.2, 0.7, 0.8), width=14, ink=(30, 30, 90, 255))
+    photo.paste(ink, (0, 0), ink)
+    return photo.filter(ImageFilter.GaussianBlur(1))
+
+
+def framed(image: Image.Image, alpha: int = 60, width: int = 2) -> Image.Image:
+    """Opaque white paper with a faint semi-transparent frame, as some apps export."""
+    flat = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    flat.alpha_composite(image)
+    pixels = flat.load()
+    w, h = flat.size
+    for x in range(w):
+        for y in range(h):
+            if min(x, y, w - 1 - x, h - 1 - y) < width:
+                pixels[x, y] = (200, 200, 200, alpha)
+    return flat

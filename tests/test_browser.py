@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.drawing import STROKES, draw, encode
+from tests.drawing import SHAPES, STROKES, draw, encode
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -105,14 +106,14 @@ def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12)
     scaled = [(box["x"] + box["width"] * (left + x * (right - left)),
                box["y"] + box["height"] * (top + y * (bottom - top))) for x, y in stroke]
     points = [scaled[0]]
-    for (x0, y0), (x1, y1) in zip(scaled, scaled[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(scaled):
         points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
     return points
 
 
-def mouse_draw(visit: Visit, digit: int) -> None:
+def mouse_draw(visit: Visit, digit: int | str) -> None:
     mouse = visit.page.mouse
-    for stroke in STROKES[digit]:
+    for stroke in {**STROKES, **SHAPES}[digit]:
         points = pad_points(visit, stroke)
         mouse.move(*points[0])
         mouse.down()
@@ -139,6 +140,22 @@ def test_mouse_drawing_is_read_live_without_a_click(desktop, digit):
     assert desktop.page.locator("#summary").text_content().startswith(f"It's a {digit}")
     assert desktop.page.locator(".bar.top").get_attribute("data-digit") == str(digit)
     assert desktop.page.locator("#hint").is_hidden()
+    desktop.assert_clean()
+
+
+@pytest.mark.parametrize("shape", ["A", "scribble"])
+def test_a_drawn_letter_or_scribble_is_not_a_digit(desktop, shape):
+    mouse_draw(desktop, shape)
+    desktop.wait_until_settled()
+    expect(desktop.page.locator("#summary")).to_have_text("That doesn't look like a digit.", timeout=10_000)
+    expect(desktop.page.get_by_test_id("guess")).to_contain_text("Best guess")
+    assert desktop.prediction() == "?"
+    assert desktop.page.locator("#bars.muted").count() == 1
+    desktop.page.keyboard.press("Escape")  # and a digit afterwards is a digit again
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    desktop.wait_until_settled()
+    assert desktop.page.get_by_test_id("guess").is_hidden()
     desktop.assert_clean()
 
 

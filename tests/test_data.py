@@ -49,7 +49,7 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path):
 
 
 def test_missing_or_empty_folder(tmp_path):
-    with pytest.raises(DataError, match="no such data folder"):
+    with pytest.raises(DataError, match="no such MNIST data folder"):
         load_mnist(tmp_path / "nowhere")
     with pytest.raises(DataError, match="no train-images-idx3-ubyte"):
         load_mnist(tmp_path)

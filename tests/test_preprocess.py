@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from app.decode import decode
 from app.errors import ImageError, ImageTooLarge, UndecodableImage, UnprocessableImage, UnsupportedImageType
 from app.preprocess import SIZE, _stroke_width, to_model_input
 from tests.conftest import MNIST_DIR, needs_mnist
-from tests.drawing import draw, encode
+from tests.drawing import draw, encode, framed, graph_paper
 
 MAX_PIXELS = 40_000_000
 
@@ -35,11 +35,11 @@ def test_output_is_mnist_shaped():
 @pytest.mark.parametrize(
     "variant",
     [
-        dict(ink=0, paper=255, mode="L"),  # dark on light, like paper
-        dict(ink=255, paper=0, mode="L"),  # light on dark
-        dict(ink=(30, 60, 200), paper=(235, 230, 215), mode="RGB"),  # blue ink on cream paper
-        dict(ink=(255, 255, 255, 255), paper=(0, 0, 0, 0), mode="RGBA"),  # white on transparent
-        dict(ink=(0, 0, 0, 255), paper=(255, 255, 255, 0), mode="RGBA"),  # black on transparent white
+        {"ink": 0, "paper": 255, "mode": "L"},  # dark on light, like paper
+        {"ink": 255, "paper": 0, "mode": "L"},  # light on dark
+        {"ink": (30, 60, 200), "paper": (235, 230, 215), "mode": "RGB"},  # blue ink on cream paper
+        {"ink": (255, 255, 255, 255), "paper": (0, 0, 0, 0), "mode": "RGBA"},  # white on transparent
+        {"ink": (0, 0, 0, 255), "paper": (255, 255, 255, 0), "mode": "RGBA"},  # black on transparent white
     ],
 )
 def test_any_colours_give_the_same_input(variant):
@@ -208,3 +208,28 @@ def test_every_mode_as_a_file_reads_the_same(mode, fmt):
     image = picture.convert("RGB").convert(mode) if "A" not in mode else picture.convert(mode)
     data = encode(image, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
     assert close(to_model_input(decode(data, MAX_PIXELS)), reference, 0.03)
+
+
+@pytest.mark.parametrize("digit", [4, 7])
+def test_graph_paper_grid_is_not_ink(digit):
+    """A real-world miss: a digit photographed on squared paper was cropped with the grid."""
+    on_grid, plain = to_model_input(graph_paper(digit)), to_model_input(draw(digit))
+    # With the grid taken for ink, the digit shrinks to a fraction of its size.
+    assert abs(int((on_grid > 0.2).sum()) - int((plain > 0.2).sum())) <= 0.15 * (plain > 0.2).sum()
+    assert np.abs(on_grid - plain).mean() < 0.08
+
+
+def test_hatching_that_spans_the_image_once_or_twice_is_still_ink():
+    image = Image.new("L", (200, 200), 255)
+    pen = ImageDraw.Draw(image)
+    for y in (60, 140):  # two lines: a drawing, not ruled paper
+        pen.line([(0, y), (199, y)], fill=0, width=8)
+    field = to_model_input(image)
+    assert (field > 0.5).sum(axis=1).max() >= 18
+
+
+def test_faint_translucent_frame_on_opaque_paper_is_not_a_box():
+    """A real-world miss: the frame was flattened on black, a grey box around the digit."""
+    flat = to_model_input(framed(draw(7)))
+    assert np.abs(flat - to_model_input(draw(7))).mean() < 0.02
+    assert flat[0].max() == 0 and flat[:, 0].max() == 0

@@ -13,7 +13,7 @@ from tests.conftest import MNIST_DIR, ROOT, needs_mnist
 
 pytestmark = [pytest.mark.training, needs_mnist()]
 OUTPUTS = ["digitpad.keras", "digitpad.tflite", "model_card.json", "history.csv", "learning_curves.png",
-           "confusion_matrix.png"]
+           "confusion_matrix.png", "not_a_digit_scores.png"]
 
 
 def train_command(out, *flags) -> list[str]:
@@ -41,7 +41,9 @@ def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     assert not (first / ".training").exists()
     card = json.loads((first / "model_card.json").read_text())
     assert card["training"]["seed"] == 1234 and card["training"]["quick"] is True
-    assert card["training"]["train_images"] == 2048 and card["training"]["validation_images"] == 0
+    assert card["training"]["train_digits"] == 2048 and card["training"]["validation_images"] == 0
+    assert card["training"]["train_non_digits"] > 300 and card["output"]["shape"] == [11]
+    assert card["not_a_digit"]["threshold"] == 0.5 and card["metrics"]["negatives"]
     assert card["litert_max_abs_difference"] < 1e-4
     assert card["data"]["files"]["train-labels-idx1-ubyte.gz"]["md5"] == "d53e105ee54ea40749a09fcbcd1e9432"
     assert {"tensorflow", "keras", "numpy", "pillow", "python"} <= set(card["versions"])

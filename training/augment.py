@@ -8,6 +8,7 @@ import numpy as np
 from keras import layers, ops
 from PIL import Image
 
+from app.errors import UnprocessableImage
 from app.preprocess import to_model_input
 
 
@@ -67,7 +68,10 @@ def fill_box(image: np.ndarray) -> np.ndarray:
     crop = image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     side = max(crop.shape)
     square = Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR)
-    return to_model_input(square)
+    try:
+        return to_model_input(square)
+    except UnprocessableImage:  # a filled box (a non-digit) fills its box already
+        return image / np.float32(255)
 
 
 def stretch_some(images: np.ndarray, share: float, seed: int) -> np.ndarray:

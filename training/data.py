@@ -66,17 +66,10 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def load_mnist(data_dir: Path | None) -> Mnist:
-    """MNIST from a folder of IDX files, or from Keras' download cache when None."""
-    if data_dir is None:
-        import keras
-
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        provenance = {"source": "keras.datasets.mnist.load_data()"}
-        return Mnist(x_train, y_train, x_test, y_test, provenance)
-
+def load_idx_folder(data_dir: Path, name: str) -> Mnist:
+    """The four MNIST-format IDX files (MNIST, Fashion-MNIST) from a folder."""
     if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: no such data folder")
+        raise DataError(f"{data_dir}: no such {name} data folder")
     paths = {key: _find(data_dir, stem) for key, stem in MNIST_FILES.items()}
     arrays = {key: read_idx(path, 3 if key.endswith("images") else 1) for key, path in paths.items()}
     for split in ("train", "test"):
@@ -96,6 +89,25 @@ def load_mnist(data_dir: Path | None) -> Mnist:
         arrays["test_labels"],
         provenance,
     )
+
+
+def load_mnist(data_dir: Path | None) -> Mnist:
+    """MNIST from a folder of IDX files, or from Keras' download cache when None."""
+    if data_dir is None:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        provenance = {"source": "keras.datasets.mnist.load_data()"}
+        return Mnist(x_train, y_train, x_test, y_test, provenance)
+    return load_idx_folder(data_dir, "MNIST")
+
+
+def load_fashion(data_dir: Path) -> Mnist:
+    """Fashion-MNIST's IDX files (Debian: apt-get install dataset-fashion-mnist)."""
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: no Fashion-MNIST folder (apt-get install dataset-fashion-mnist, "
+                        "or pass --fashion-dir)")
+    return load_idx_folder(data_dir, "Fashion-MNIST")
 
 
 def load_usps(path: Path) -> tuple[list[Image.Image], np.ndarray]:

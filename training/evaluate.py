@@ -1,7 +1,9 @@
-"""Evaluates a saved model on MNIST's official test set and, through the same
-preprocessing the service applies, on the USPS and Semeion handwriting sets.
+"""Evaluates a saved model the way the service uses it: digits through the shared
+preprocessing (MNIST's official test set, USPS, Semeion), each one rejected as
+"not a digit" counted as an error; and the rejection rate on each held-out kind
+of non-digit (fonts, doodles and clothes never trained on, numbers of test digits).
 
-    python -m training.evaluate --model models/digitpad.keras --data-dir ../shared/data/mnist
+    python -m training.evaluate --model models/digitpad.tflite --data-dir ../shared/data/mnist
 """
 
 from __future__ import annotations
@@ -13,69 +15,113 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from app.inference import KerasPredictor, LiteRTPredictor, Predictor
-from app.preprocess import to_model_input
+from app.inference import NOT_A_DIGIT, KerasPredictor, LiteRTPredictor, Predictor, read_digits
+from app.preprocess import to_model_inputs
 from training.data import DataError, load_mnist, load_semeion, load_usps
+from training.negatives import FASHION_DIR, heldout_negatives
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_USPS = SHARED_DATA / "usps" / "zip.test.gz"
 DEFAULT_SEMEION = SHARED_DATA / "semeion" / "semeion.data"
-
-
-def preprocess_all(images) -> np.ndarray:
-    """Feeds images (PIL images or uint8 arrays) through the service's preprocessing."""
-    as_image = lambda im: im if isinstance(im, Image.Image) else Image.fromarray(im, "L")  # noqa: E731
-    return np.stack([to_model_input(as_image(im)) for im in images])
+# "Not a digit" when the model finds it more likely than all ten digits together.
+# The sweep in the model card shows what other thresholds would trade.
+THRESHOLD = 0.5
+SWEEP = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97)
+DIGIT_SETS = ("mnist_test", "usps", "semeion")
 
 
 @dataclass
 class Scores:
-    accuracy: float
+    accuracy: float  # right and not rejected
+    false_rejection: float
     per_class: list[float]
-    confusion: list[list[int]]
+    confusion: list[list[int]]  # true digit x (predicted digit 0-9, then rejected)
 
     @classmethod
-    def of(cls, probabilities: np.ndarray, labels: np.ndarray) -> "Scores":
-        predicted = probabilities.argmax(axis=1)
-        confusion = np.zeros((10, 10), dtype=int)
+    def of(cls, probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> Scores:
+        digits, _, is_digit = read_digits(probabilities, threshold)
+        predicted = np.where(is_digit, digits.argmax(axis=1), NOT_A_DIGIT)
+        confusion = np.zeros((10, 11), dtype=int)
         np.add.at(confusion, (labels, predicted), 1)
         per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-        return cls(float((predicted == labels).mean()), per_class.round(4).tolist(), confusion.tolist())
+        return cls(float((predicted == labels).mean()), float((~is_digit).mean()),
+                   per_class.round(4).tolist(), confusion.tolist())
 
 
-def evaluate(
-    predictor: Predictor,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    usps: Path | None = DEFAULT_USPS,
-    semeion: Path | None = DEFAULT_SEMEION,
-) -> dict:
-    """Scores on MNIST's test images (already preprocessed) and the handwriting sets."""
-    mnist = Scores.of(predictor.predict(x_test), y_test)
-    results = {
-        "mnist_test": {"images": len(y_test), **mnist.__dict__},
-    }
+def digit_sets(x_test: np.ndarray, y_test: np.ndarray, usps: Path | None, semeion: Path | None
+               ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Preprocessed inputs and labels of each digit set that is present."""
+    sets = {"mnist_test": (x_test, y_test)}
     for name, path, loader in (("usps", usps, load_usps), ("semeion", semeion, load_semeion)):
-        if path is None or not path.exists():
+        if path is not None and path.exists():
+            images, labels = loader(path)
+            sets[name] = (to_model_inputs(images), labels)
+    return sets
+
+
+def evaluate(predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarray]],
+             negatives: dict[str, np.ndarray], threshold: float = THRESHOLD) -> dict:
+    """Accuracy and false rejection per digit set, rejection per negative source,
+    and the not-a-digit scores behind them (for the plot and the sweep)."""
+    results: dict = {"threshold": threshold}
+    scores: dict[str, np.ndarray] = {}
+    for name in DIGIT_SETS:
+        if name not in digits:
             results[name] = None
             continue
-        images, labels = loader(path)
-        scores = Scores.of(predictor.predict(preprocess_all(images)), labels)
-        results[name] = {"images": len(labels), "accuracy": scores.accuracy, "per_class": scores.per_class}
+        x, y = digits[name]
+        probabilities = predictor.predict(x)
+        scores[name] = read_digits(probabilities, threshold)[1]
+        results[name] = {"images": len(y), **Scores.of(probabilities, y, threshold).__dict__}
+        if name != "mnist_test":
+            del results[name]["confusion"]
+    rejection = {}
+    for name, x in negatives.items():
+        scores[name] = read_digits(predictor.predict(x), threshold)[1]
+        rejection[name] = {"images": len(x), "rejected": float((scores[name] >= threshold).mean())}
+    results["negatives"] = rejection
+    if rejection:
+        results["negatives_rejected_mean"] = float(np.mean([r["rejected"] for r in rejection.values()]))
+    results["sweep"] = sweep(scores, negatives.keys())
+    results["scores"] = scores
     return results
 
 
+def sweep(scores: dict[str, np.ndarray], negative_names) -> list[dict]:
+    """What each candidate threshold would give: false rejection per digit set and
+    the mean rejection of the held-out non-digits."""
+    rows = []
+    for t in SWEEP:
+        row = {"threshold": t}
+        for name in DIGIT_SETS:
+            if name in scores:
+                row[f"{name}_false_rejection"] = float((scores[name] >= t).mean())
+        rejected = [float((scores[name] >= t).mean()) for name in negative_names]
+        if rejected:
+            row["negatives_rejected_mean"] = float(np.mean(rejected))
+        rows.append(row)
+    return rows
+
+
 def summary(results: dict) -> str:
-    lines = []
-    for name in ("mnist_test", "usps", "semeion"):
+    lines = [f"threshold: not a digit when P(not a digit) >= {results['threshold']}"]
+    for name in DIGIT_SETS:
         scores = results.get(name)
         if scores:
-            lines.append(f"{name:>10}: {scores['accuracy']:.2%} of {scores['images']} images")
+            lines.append(f"{name:>22}: {scores['accuracy']:.2%} right of {scores['images']} digits, "
+                         f"{scores['false_rejection']:.2%} rejected")
         else:
-            lines.append(f"{name:>10}: not found, skipped")
+            lines.append(f"{name:>22}: not found, skipped")
+    for name, rejection in results.get("negatives", {}).items():
+        lines.append(f"{name:>22}: {rejection['rejected']:.1%} of {rejection['images']} rejected")
+    if "negatives_rejected_mean" in results:
+        lines.append(f"{'held-out non-digits':>22}: {results['negatives_rejected_mean']:.1%} rejected (mean of sources)")
     return "\n".join(lines)
+
+
+def without_scores(results: dict) -> dict:
+    return {key: value for key, value in results.items() if key != "scores"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a .keras or .tflite model (default: %(default)s)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder with MNIST's IDX files; default: Keras' download")
+    parser.add_argument("--fashion-dir", type=Path, default=FASHION_DIR,
+                        help="folder with Fashion-MNIST's IDX files (default: %(default)s)")
     parser.add_argument("--usps", type=Path, default=DEFAULT_USPS)
     parser.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION)
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="not-a-digit threshold (default: the model card's)")
+    parser.add_argument("--seed", type=int, default=1234, help="seed of the held-out non-digits")
     parser.add_argument("--json", action="store_true", help="print the full results as JSON")
     args = parser.parse_args(argv)
 
@@ -94,11 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         mnist = load_mnist(args.data_dir)
+        negatives = heldout_negatives(mnist.x_test, args.fashion_dir, args.seed)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    threshold = args.threshold
+    if threshold is None:
+        card = json.loads((args.model.parent / "model_card.json").read_text())
+        threshold = card["not_a_digit"]["threshold"]
     predictor = LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)
-    results = evaluate(predictor, preprocess_all(mnist.x_test), mnist.y_test, args.usps, args.semeion)
+    digits = digit_sets(to_model_inputs(mnist.x_test), mnist.y_test, args.usps, args.semeion)
+    results = without_scores(evaluate(predictor, digits, negatives, threshold))
     print(json.dumps(results, indent=2) if args.json else summary(results))
     return 0
 

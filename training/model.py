@@ -1,10 +1,12 @@
-"""The networks: the served CNN, and the small dense network kept for comparison."""
+"""The networks: the served CNN, and the small dense network kept for comparison.
+Both read 11 classes: the digits 0-9, then "not a digit"."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
+from app.inference import CLASSES
 from app.preprocess import SIZE
 
 
@@ -15,15 +17,15 @@ def _conv(x, filters: int, kernel: int):
 
 
 def cnn() -> keras.Model:
-    """LeNet's shape with batch norm: 190k parameters, ~40 s an epoch on 2 cores."""
+    """LeNet's shape with batch norm: 320k parameters, ~35 s an epoch of 80,000 images on 2 cores."""
     inputs = keras.Input((SIZE, SIZE, 1), name="image")
     x = layers.MaxPooling2D()(_conv(inputs, 32, 5))
     x = layers.MaxPooling2D()(_conv(_conv(x, 64, 3), 64, 3))
     x = layers.Flatten()(x)
-    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.Dense(256, use_bias=False)(x)
     x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digitpad_cnn")
 
 
@@ -31,7 +33,7 @@ def mlp() -> keras.Model:
     inputs = keras.Input((SIZE, SIZE, 1), name="image")
     x = layers.Dense(128, activation="relu")(layers.Flatten()(inputs))
     x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="digitpad_mlp")
 
 

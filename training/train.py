@@ -1,4 +1,5 @@
-"""Trains the digit CNN on MNIST and writes the served model to models/.
+"""Trains the digit CNN on MNIST, with non-digits as an 11th class, and writes the
+served model to models/.
 
     python -m training.train --data-dir ../shared/data/mnist     # the shipped model
     python -m training.train                                      # MNIST via Keras' download
@@ -6,7 +7,8 @@
 
 Run the same command again after an interruption and it resumes from the last
 finished epoch. Outputs: digitpad.keras, digitpad.tflite (what the service runs),
-model_card.json, history.csv, learning_curves.png, confusion_matrix.png.
+model_card.json, history.csv, learning_curves.png, confusion_matrix.png,
+not_a_digit_scores.png.
 """
 
 from __future__ import annotations
@@ -16,13 +18,37 @@ import hashlib
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from training.data import DataError, Mnist, load_mnist
-from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, evaluate, preprocess_all, summary
+from app.inference import NOT_A_DIGIT
+from app.preprocess import to_model_inputs
+from training.data import DataError, Mnist, load_fashion, load_mnist
+from training.drawn import DOODLES, european_one, european_seven
+from training.evaluate import (
+    DEFAULT_SEMEION,
+    DEFAULT_USPS,
+    DIGIT_SETS,
+    THRESHOLD,
+    digit_sets,
+    evaluate,
+    summary,
+    without_scores,
+)
+from training.negatives import (
+    FASHION_CLASSES,
+    FASHION_DIR,
+    HELDOUT_DOODLES,
+    HELDOUT_FASHION,
+    HELDOUT_FONTS,
+    TRAIN_FONTS,
+    Counts,
+    font_files,
+    heldout_negatives,
+    training_negatives,
+)
 
 # Defaults, each a flag below.
 ARCHITECTURES = ("cnn", "mlp")  # built by training.model
@@ -37,6 +63,8 @@ VAL_SPLIT = 0.0
 PATIENCE = 10  # a safeguard: validation loss on a few thousand images is noisy while the rate is high
 STRETCHED = 0.2  # share of training digits stretched to fill their box (augmentation)
 QUICK_TRAIN, QUICK_TEST = 2048, 1000
+NEGATIVES = 1.0  # times Counts(): 16,500 non-digits
+EUROPEAN_DIGITS = 1500  # drawn 1s with a long flag and crossed 7s of each, which MNIST has few of
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,6 +81,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="share of the training set held out for early stopping (default: %(default)s, none)")
     p.add_argument("--patience", type=int, default=PATIENCE, help="epochs without progress before stopping")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    p.add_argument("--fashion-dir", type=Path, default=FASHION_DIR,
+                   help="Fashion-MNIST's IDX files, a source of non-digits (default: %(default)s)")
+    p.add_argument("--negatives", type=float, default=NEGATIVES,
+                   help=f"non-digits to train with, as a multiple of {sum(Counts().__dict__.values())} "
+                        "(default: %(default)s; 0: none)")
+    p.add_argument("--european-digits", type=int, default=EUROPEAN_DIGITS,
+                   help="drawn flagged 1s, and as many crossed 7s, to add (default: %(default)s)")
+    p.add_argument("--threshold", type=float, default=THRESHOLD,
+                   help="not a digit when its probability is at least this (default: %(default)s)")
     p.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="USPS test file, evaluation only")
     p.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION, help="Semeion file, evaluation only")
     p.add_argument("--quick", action="store_true",
@@ -74,7 +111,7 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     from app.inference import LiteRTPredictor
     from training.augment import augmenter, stretch_some
     from training.model import build_model
-    from training.report import plot_confusion, plot_history, versions, write_card
+    from training.report import plot_confusion, plot_history, plot_scores, versions, write_card
 
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
@@ -82,10 +119,25 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     work.mkdir(parents=True, exist_ok=True)
 
     x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
+    negatives_share, european = args.negatives, args.european_digits
     if args.quick:
         x_train, y_train, x_test, y_test = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN], x_test[:QUICK_TEST], y_test[:QUICK_TEST]
+        negatives_share = negatives_share * QUICK_TRAIN / len(mnist.x_train)
+        european = european * QUICK_TRAIN // len(mnist.x_train)
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
-    x_train, x_test = preprocess_all(x_train), preprocess_all(x_test)
+    x_train, x_test = to_model_inputs(x_train), to_model_inputs(x_test)
+    rng = np.random.default_rng(args.seed)
+    drawings = [european_one(rng) for _ in range(european)] + [european_seven(rng) for _ in range(european)]
+    x_drawn = to_model_inputs(drawings).reshape(-1, 28, 28)
+    y_drawn = np.repeat(np.uint8([1, 7]), european)
+    x_negatives = (training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
+                   if negatives_share > 0 else np.zeros((0, 28, 28), np.float32))
+    heldout = heldout_negatives(mnist.x_test, args.fashion_dir, args.seed, 200 if args.quick else 1000)
+    print(f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn 1s and 7s, {len(x_negatives)} non-digits",
+          flush=True)
+    n_digits = len(x_train)
+    x_train = np.concatenate([x_train, x_drawn, x_negatives])
+    y_train = np.concatenate([y_train, y_drawn, np.full(len(x_negatives), NOT_A_DIGIT, np.uint8)])
 
     n_val = int(len(x_train) * args.val_split)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
@@ -126,30 +178,46 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     model.export(str(out / "digitpad.tflite"), format="litert", verbose=False)
     litert = LiteRTPredictor(out / "digitpad.tflite")
     parity = float(np.abs(litert.predict(x_test) - model.predict(x_test[..., None], verbose=0)).max())
-    results = evaluate(litert, x_test, y_test, args.usps, args.semeion)
+    results = evaluate(litert, digit_sets(x_test, y_test, args.usps, args.semeion), heldout, args.threshold)
+    scores = results.pop("scores")
 
     history = _read_history(out / "history.csv")
     plot_history(history, out / "learning_curves.png")
     plot_confusion(results["mnist_test"]["confusion"], out / "confusion_matrix.png",
-                   f"MNIST test set: {results['mnist_test']['accuracy']:.2%}")
+                   f"MNIST test set: {results['mnist_test']['accuracy']:.2%} right")
+    plot_scores(scores, DIGIT_SETS, args.threshold, out / "not_a_digit_scores.png")
     card = {
         "name": "digitpad",
         "version": sha256(out / "digitpad.tflite")[:12],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "architecture": args.arch,
         "parameters": model.count_params(),
         "input": {"shape": [28, 28, 1], "dtype": "float32", "range": [0, 1],
                   "meaning": "white ink on black, digit in a 20x20 box centred by mass (app.preprocess)"},
-        "output": {"shape": [10], "meaning": "softmax probabilities of the digits 0-9"},
-        "metrics": results,
+        "output": {"shape": [NOT_A_DIGIT + 1],
+                   "meaning": "softmax probabilities of the digits 0-9, then of 'not a digit'"},
+        "not_a_digit": {
+            "threshold": args.threshold,
+            "score": "the model's probability of 'not a digit'; is_digit is false where it is >= threshold",
+            "threshold_choice": "0.5: rejected when 'not a digit' is more probable than all ten digits "
+                                "together; metrics.sweep shows other thresholds on held-out data",
+            "training_sources": {
+                "fonts": sorted(TRAIN_FONTS), "doodles": sorted(set(DOODLES) - set(HELDOUT_DOODLES)),
+                "fashion_classes": [FASHION_CLASSES[c] for c in range(10) if c not in HELDOUT_FASHION],
+                "numbers": "two or three MNIST training digits side by side",
+            },
+            "heldout_sources": sorted(heldout),
+        },
+        "metrics": without_scores(results),
         "litert_max_abs_difference": parity,
         "training": {
             "epochs_run": len(history["loss"]), "epochs_max": args.epochs, "batch_size": args.batch_size,
             "learning_rate": args.learning_rate, "seed": args.seed, "val_split": args.val_split,
             "augment": not args.no_augment, "quick": args.quick, "seconds": round(train_seconds, 1),
             "train_images": len(train_idx), "validation_images": n_val,
+            "train_digits": n_digits, "train_drawn_digits": len(x_drawn), "train_non_digits": len(x_negatives),
         },
-        "data": mnist.provenance,
+        "data": {**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
         "versions": versions(),
         "files": {name: sha256(out / name) for name in ("digitpad.keras", "digitpad.tflite")},
     }
@@ -170,8 +238,10 @@ def _read_history(path: Path) -> dict[str, list[float]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        mnist = load_mnist(args.data_dir)  # before TensorFlow loads: a wrong folder fails fast
+    try:  # before TensorFlow loads: a wrong folder fails fast
+        mnist = load_mnist(args.data_dir)
+        load_fashion(args.fashion_dir)
+        font_files(TRAIN_FONTS), font_files(HELDOUT_FONTS)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,170 @@
+"""What is not a digit: the outliers the model learns to reject (outlier exposure,
+Hendrycks et al., ICLR 2019), as an 11th class.
+
+Four sources, each split by *kind* into what training sees and what is held out,
+so that the reported rejection rate is about kinds of non-digit never seen:
+letters and symbols rendered from fonts (whole fonts held out), procedural
+doodles (whole doodle kinds held out), Fashion-MNIST (whole classes held out),
+and numbers of two or three digits (training digits vs MNIST's test digits).
+Characters people write like a digit (O and 0, l and 1, Z and 2, S and 5, ...)
+are never negatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from app.preprocess import to_model_inputs
+from training import drawn
+from training.data import DataError, load_fashion
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FONT_DIR = Path("/usr/share/fonts")
+FONT_PACKAGES = ("fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-humor-sans "
+                 "fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript "
+                 "fonts-kaushanscript fonts-kristi")
+
+LETTERS = "ACDEFHKLMNPRTUVWXYacdefhkmnprtuvwxy"  # not O o I l i J j Z z S s B G b g q Q
+GREEK = "αγμπτφψωΔΞΠΣΩ"  # not β δ θ σ Γ, nor λ Λ (a 1 with a long flag)
+SYMBOLS = "+×÷=#%&*@?<>~€£¥★♥♪☺✓→←√≠±≈¶©®‰"  # not | / \ ! ( ) [ ] $ § ∞ Ø ∫ , . ^
+CHARACTERS = LETTERS + GREEK + SYMBOLS
+
+# Font files (under FONT_DIR) by family; the held-out families are handwriting,
+# print and script, so each style is tested on a face never seen.
+TRAIN_FONTS = {
+    "dejavu": "truetype/dejavu/DejaVu*.ttf",
+    "liberation": "truetype/liberation2/Liberation*.ttf",
+    "freefont": "truetype/freefont/Free*.ttf",
+    "comic_neue": "opentype/comic-neue/ComicNeue-*.otf",
+    "humor_sans": "truetype/humor-sans/Humor-Sans.ttf",
+    "dkg": "truetype/fifthhorseman/dkg*.ttf",
+    "breip": "truetype/breip/*.ttf",
+    "bwht": "opentype/bwht/BecauseWe[BCL]*.otf",
+    "dancing_script": "opentype/dancingscript/*.otf",
+}
+HELDOUT_FONTS = {
+    "bwht_organize": "opentype/bwht/BecauseWeOrganize-Regular.otf",
+    "femkeklaver": "truetype/femkeklaver/femkeklaver.ttf",
+    "kaushan_script": "opentype/kaushanscript/*.otf",
+    "kristi": "truetype/kristi/Kristi.ttf",
+}
+FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
+HELDOUT_FASHION = (5, 8)  # sandal, bag
+HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", "sun")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many negatives of each source to make for training (held-out sets are fixed)."""
+
+    fonts: int = 8000
+    doodles: int = 5000
+    fashion: int = 2000
+    numbers: int = 1500
+
+    def scaled(self, factor: float) -> Counts:
+        return Counts(*(max(10, int(n * factor)) for n in (self.fonts, self.doodles, self.fashion, self.numbers)))
+
+
+def font_files(families: dict[str, str]) -> dict[str, list[Path]]:
+    found = {name: sorted(FONT_DIR.glob(pattern)) for name, pattern in families.items()}
+    missing = [name for name, files in found.items() if not files]
+    if missing:
+        raise DataError(f"fonts not found in {FONT_DIR}: {', '.join(missing)} "
+                        f"(install them: apt-get install {FONT_PACKAGES})")
+    return found
+
+
+def _covered(path: Path) -> str:
+    """The characters the font really has (a missing one would render as a box)."""
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(path, lazy=True).getBestCmap()
+    return "".join(c for c in CHARACTERS if ord(c) in cmap)
+
+
+def render_character(path: Path, character: str, size: int = 96) -> Image.Image:
+    font = ImageFont.truetype(str(path), size)
+    image = Image.new("L", (3 * size, 3 * size), 255)
+    ImageDraw.Draw(image).text((1.5 * size, 1.5 * size), character, font=font, fill=0, anchor="mm")
+    return image
+
+
+def characters(families: list[list[Path]], n: int, rng: np.random.Generator) -> list[Image.Image]:
+    """Characters from font families taken in turn at random, so that a family of
+    twenty files (DejaVu's) weighs no more than a handwriting font of one."""
+    charsets = [[_covered(path) for path in files] for files in families]
+    images = []
+    while len(images) < n:
+        family = int(rng.integers(len(families)))
+        i = int(rng.integers(len(families[family])))
+        if charsets[family][i]:
+            path, charset = families[family][i], charsets[family][i]
+            image = render_character(path, str(rng.choice(list(charset))))
+            if image.getextrema()[0] < 128:  # some fonts map a character to an empty glyph
+                images.append(image)
+    return images
+
+
+def doodles(kinds: list[str], n: int, rng: np.random.Generator) -> list[Image.Image]:
+    return [drawn.draw(rng, drawn.DOODLES[kinds[i % len(kinds)]]) for i in range(n)]
+
+
+def numbers(digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Two or three MNIST digits side by side, touching, overlapping a little or apart."""
+    images = []
+    for _ in range(n):
+        parts = [digits[i] for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
+        canvas = np.zeros((40, 28 * len(parts) + 40), dtype=np.uint8)
+        x = 0
+        for part in parts:
+            y = int(rng.integers(0, 12))
+            canvas[y : y + 28, x : x + 28] = np.maximum(canvas[y : y + 28, x : x + 28], part)
+            x += int(rng.integers(16, 30))
+        images.append(canvas[:, : x + 28])
+    return images
+
+
+def fashion(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...], n: int | None,
+            rng: np.random.Generator) -> np.ndarray:
+    chosen = np.flatnonzero(np.isin(labels, classes))
+    if n is not None:
+        chosen = rng.choice(chosen, size=min(n, len(chosen)), replace=False)
+    return images[np.sort(chosen)]
+
+
+def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Path, seed: int) -> np.ndarray:
+    """(n, 28, 28) preprocessed non-digits from the training kinds of every source."""
+    rng = np.random.default_rng(seed)
+    fonts = list(font_files(TRAIN_FONTS).values())
+    kinds = [kind for kind in drawn.DOODLES if kind not in HELDOUT_DOODLES]
+    fmnist = load_fashion(fashion_dir)
+    trained_classes = tuple(c for c in range(10) if c not in HELDOUT_FASHION)
+    parts = [
+        to_model_inputs(characters(fonts, counts.fonts, rng)),
+        to_model_inputs(doodles(kinds, counts.doodles, rng)),
+        to_model_inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
+        to_model_inputs(numbers(mnist_train, counts.numbers, rng)),
+    ]
+    return np.concatenate(parts)
+
+
+def heldout_negatives(mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_source: int = 1000
+                      ) -> dict[str, np.ndarray]:
+    """Held-out kinds of non-digit, by source name: what the rejection rate is measured on."""
+    rng = np.random.default_rng(seed + 1)
+    sets = {}
+    for name, files in font_files(HELDOUT_FONTS).items():
+        sets[f"font:{name}"] = to_model_inputs(characters([files], per_source // 2, rng))
+    for kind in HELDOUT_DOODLES:
+        sets[f"doodle:{kind}"] = to_model_inputs(doodles([kind], per_source // 2, rng))
+    fmnist = load_fashion(fashion_dir)
+    for label in HELDOUT_FASHION:
+        images = fashion(fmnist.x_test, fmnist.y_test, (label,), per_source // 2, rng)
+        sets[f"fashion:{FASHION_CLASSES[label]}"] = to_model_inputs(images)
+    sets["numbers:mnist_test"] = to_model_inputs(numbers(mnist_test, per_source, rng))
+    return sets
