@@ -16,6 +16,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject
 # runtime and ahead-of-time compilers are 40 MB the image does not need.
 RUN cd /opt/venv/lib/python3.11/site-packages/ai_edge_litert \
  && rm -rf libLiteRtWebGpuAccelerator.so libLiteRt.so aot tools vendors
+# Of SciPy, reading numbers needs ndimage (connected components) and what it imports
+# (special, _lib): its other subpackages are 90 MB the image does not need.
+RUN cd /opt/venv/lib/python3.11/site-packages/scipy \
+ && rm -rf cluster datasets differentiate fft fftpack integrate interpolate io linalg misc odr optimize \
+           signal sparse spatial stats
 
 # Runtime stage: no compilers, no pip cache, no tests, no training code or data.
 FROM python:3.11-slim

@@ -1,4 +1,4 @@
-"""The JSON API: POST /predict, GET /health, /ready and /model."""
+"""The JSON API: POST /predict and /read, GET /health, /ready and /model."""
 
 from __future__ import annotations
 
@@ -6,17 +6,31 @@ import asyncio
 import base64
 import binascii
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from app.classifier import Classifier
+from app.classifier import Classification, Classifier
 from app.errors import ImageError
-from app.schemas import Accuracy, Health, ModelInfo, NotADigit, Prediction, PredictRequest, Problem, Readiness
+from app.schemas import (
+    Accuracy,
+    DigitReading,
+    Health,
+    ModelInfo,
+    NotADigit,
+    Prediction,
+    PredictRequest,
+    Problem,
+    Readiness,
+    Reading,
+)
 
 router = APIRouter()
+T = TypeVar("T")
 
 DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*?;base64,", re.IGNORECASE)
 IMAGE_BODY = {"schema": {"type": "string", "format": "binary"}}
@@ -41,7 +55,7 @@ ERRORS = {
         400: "Undecodable or corrupt image",
         413: "Body or image over the size limits",
         415: "Not a supported content or image type",
-        422: "Missing field, bad JSON or base64, animated, too small, or no ink found",
+        422: "Missing field, bad JSON or base64, animated, too small, no ink found, or too many digits",
         503: "Model not loaded",
     }.items()
 }
@@ -86,30 +100,51 @@ async def _image_bytes(request: Request) -> bytes:
     )
 
 
-@router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
-             summary="Read the digit in an image, or say it is not one")
-async def predict(
-    request: Request,
-    include_input: bool = Query(False, description="also return the 28x28 image the model saw"),
-) -> Response:
-    classifier = _classifier(request)
-    data = await _image_bytes(request)
+async def _in_pool(request: Request, work: Callable[[bytes], T], data: bytes) -> T:
+    """CPU-bound work off the event loop; image problems become their 4xx."""
     try:
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(request.app.state.executor, classifier.classify, data)
+        return await loop.run_in_executor(request.app.state.executor, work, data)
     except ImageError as exc:
         raise HTTPException(exc.status_code, exc.detail) from exc
-    prediction = Prediction(
-        digit=result.digit,
-        confidence=result.confidence,
-        probabilities=result.probabilities,
-        is_digit=result.is_digit,
-        not_digit_score=result.not_digit_score,
-        model_version=classifier.version,
-        input=result.model_input.round(3).tolist() if include_input else None,
-    )
+
+
+def _answer(result: Classification, include_input: bool) -> dict:
+    return {
+        "digit": result.digit,
+        "confidence": result.confidence,
+        "probabilities": result.probabilities,
+        "is_digit": result.is_digit,
+        "not_digit_score": result.not_digit_score,
+        "input": result.model_input.round(3).tolist() if include_input else None,
+    }
+
+
+INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
+
+
+@router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
+             summary="Read the digit in an image, or say it is not one")
+async def predict(request: Request, include_input: bool = INCLUDE_INPUT) -> Response:
+    classifier = _classifier(request)
+    result = await _in_pool(request, classifier.classify, await _image_bytes(request))
+    prediction = Prediction(**_answer(result, include_input), model_version=classifier.version)
     # Already validated: serialised directly rather than checked again against response_model.
     return Response(prediction.model_dump_json(), media_type="application/json")
+
+
+@router.post("/read", response_model=Reading, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
+             summary="Read a number: every digit in an image, left to right, with a box for each")
+async def read(request: Request, include_input: bool = INCLUDE_INPUT) -> Response:
+    classifier = _classifier(request)
+    reading = await _in_pool(request, classifier.read, await _image_bytes(request))
+    answer = Reading(
+        number=reading.number,
+        reason=reading.reason,
+        digits=[DigitReading(box=list(box), **_answer(result, include_input)) for box, result in reading.digits],
+        model_version=classifier.version,
+    )
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.get("/health", response_model=Health, summary="Liveness: the process answers")

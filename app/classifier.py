@@ -1,4 +1,5 @@
-"""Image bytes to a digit: decode, preprocess, run the model."""
+"""Image bytes to a digit, or to the digits of a number: decode, preprocess
+(segment), run the model."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.decode import decode
-from app.inference import Predictor, load_predictor, read_digits
+from app.inference import NOT_A_DIGIT, Predictor, load_predictor, read_digits
 from app.preprocess import to_model_input
+from app.segment import segment
 from app.settings import Settings
 
 
@@ -25,18 +27,40 @@ class Classification:
     model_input: np.ndarray  # (28, 28) in [0, 1]
 
 
+@dataclass(frozen=True)
+class Reading:
+    digits: list[tuple[tuple[int, int, int, int], Classification]]  # box (x, y, w, h), left to right
+
+    @property
+    def number(self) -> str | None:
+        if not self.digits or not all(c.is_digit for _, c in self.digits):
+            return None
+        return "".join(str(c.digit) for _, c in self.digits)
+
+    @property
+    def reason(self) -> str | None:
+        """Why there is no number."""
+        if not self.digits:
+            return "no digits found"
+        odd = [str(i) for i, (_, c) in enumerate(self.digits, start=1) if not c.is_digit]
+        if odd:
+            return f"part {', '.join(odd)} of {len(self.digits)} does not look like a digit"
+        return None
+
+
 class Classifier:
-    def __init__(self, predictor: Predictor, card: dict, backend: str, max_pixels: int) -> None:
+    def __init__(self, predictor: Predictor, card: dict, backend: str, max_pixels: int, max_digits: int) -> None:
         self.predictor = predictor
         self.card = card
         self.backend = backend
         self.max_pixels = max_pixels
+        self.max_digits = max_digits
 
     @classmethod
     def load(cls, settings: Settings) -> Classifier:
         card = json.loads(Path(settings.model_dir, "model_card.json").read_text())
         predictor = load_predictor(settings.backend, settings.model_dir)
-        return cls(predictor, card, settings.backend, settings.max_pixels)
+        return cls(predictor, card, settings.backend, settings.max_pixels, settings.max_digits)
 
     @property
     def version(self) -> str:
@@ -46,13 +70,31 @@ class Classifier:
     def threshold(self) -> float:
         return self.card["not_a_digit"]["threshold"]
 
+    def _classify(self, model_inputs: np.ndarray) -> list[Classification]:
+        """One model call for a batch of (28, 28) inputs."""
+        digits, score, is_digit = read_digits(self.predictor.predict(model_inputs), self.threshold)
+        results = []
+        for probabilities, s, ok, model_input in zip(digits, score, is_digit, model_inputs, strict=True):
+            digit = int(probabilities.argmax())
+            results.append(Classification(digit, float(probabilities[digit]), probabilities.tolist(), bool(ok),
+                                          float(s), model_input))
+        return results
+
     def classify_image(self, image: Image.Image) -> Classification:
-        model_input = to_model_input(image)
-        digits, score, is_digit = read_digits(self.predictor.predict(model_input), self.threshold)
-        probabilities = digits[0]
-        digit = int(probabilities.argmax())
-        return Classification(digit, float(probabilities[digit]), probabilities.tolist(), bool(is_digit[0]),
-                              float(score[0]), model_input)
+        return self._classify(to_model_input(image)[None])[0]
+
+    def _sure(self, model_inputs: np.ndarray) -> np.ndarray:
+        """How sure the model is that each input is one particular digit."""
+        return self.predictor.predict(model_inputs)[:, :NOT_A_DIGIT].max(axis=1)
+
+    def read_image(self, image: Image.Image) -> Reading:
+        segments = segment(image, self._sure, self.max_digits)
+        results = self._classify(np.stack([s.model_input for s in segments]))
+        return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
+
+    def read(self, data: bytes) -> Reading:
+        """Raises app.errors.ImageError (with its HTTP status) for unusable images."""
+        return self.read_image(decode(data, self.max_pixels))
 
     def classify(self, data: bytes) -> Classification:
         """Raises app.errors.ImageError (with its HTTP status) for unusable images."""

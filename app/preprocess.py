@@ -119,8 +119,8 @@ def _without_ruled_lines(distance: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _ink(grey: Image.Image) -> np.ndarray:
-    """The ink, cropped to its bounding box, in [0, 1] (0 is paper).
+def _ink_field(grey: Image.Image) -> np.ndarray:
+    """The ink of the whole image in [0, 1] (0 is paper).
 
     Ink is whatever differs from the paper's grey, so dark-on-light and
     light-on-dark read the same.
@@ -135,9 +135,22 @@ def _ink(grey: Image.Image) -> np.ndarray:
     if strongest < MIN_CONTRAST:
         raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
     floor = round(NOISE_FLOOR * strongest)
-    ink = np.clip(distance.astype(np.float32) - floor, 0, None)  # 0 up to the floor
+    return np.clip(distance.astype(np.float32) - floor, 0, None) / (strongest - floor)  # 0 up to the floor
+
+
+def ink_field(image: Image.Image, work_side: int = WORK_SIDE) -> tuple[np.ndarray, int]:
+    """The image's ink in [0, 1], reduced so that its longer side is at most about
+    `work_side`, and the factor it was reduced by."""
+    grey = _grey(image)
+    factor = math.ceil(max(grey.size) / work_side)
+    if factor > 1:
+        grey = grey.reduce(factor)
+    return _ink_field(grey), factor
+
+
+def _crop(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / (strongest - floor)
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _resize(ink: np.ndarray, longer_side: int) -> np.ndarray:
@@ -195,13 +208,13 @@ def to_model_inputs(images) -> np.ndarray:
     return np.stack([to_model_input(as_image(im)) for im in images])
 
 
-def to_model_input(image: Image.Image) -> np.ndarray:
-    """(28, 28) float32 in [0, 1], white ink on black; raises UnprocessableImage."""
-    grey = _grey(image)
-    factor = math.ceil(max(grey.size) / WORK_SIDE)
-    if factor > 1:
-        grey = grey.reduce(factor)
-    ink = _ink(grey)
+def digit_input(ink: np.ndarray) -> np.ndarray:
+    """(28, 28) from one digit's ink (any size, [0, 1], cropped to it)."""
     detail = _resize(ink, DETAIL_SIDE) if max(ink.shape) > DETAIL_SIDE else ink
     digit = _resize(_thicken(detail), BOX)
     return np.clip(_centre_by_mass(digit), 0, 1).astype(np.float32)
+
+
+def to_model_input(image: Image.Image) -> np.ndarray:
+    """(28, 28) float32 in [0, 1], white ink on black; raises UnprocessableImage."""
+    return digit_input(_crop(ink_field(image)[0]))

@@ -12,7 +12,9 @@ class PredictRequest(BaseModel):
     )
 
 
-class Prediction(BaseModel):
+class DigitAnswer(BaseModel):
+    """What the model says about one digit: the vocabulary /predict and /read share."""
+
     digit: int = Field(ge=0, le=9, description="the most probable digit (the best guess when is_digit is false)")
     confidence: float = Field(ge=0, le=1, description="the probability of that digit, given that it is a digit")
     probabilities: list[float] = Field(
@@ -25,10 +27,25 @@ class Prediction(BaseModel):
     not_digit_score: float = Field(
         ge=0, le=1, description="the model's probability that the image is not a digit (the 11th class)"
     )
-    model_version: str
     input: list[list[float]] | None = Field(
         None, description="the 28x28 image the model saw (0 paper, 1 ink), when include_input=true"
     )
+
+
+class Prediction(DigitAnswer):
+    model_version: str
+
+
+class DigitReading(DigitAnswer):
+    box: list[int] = Field(min_length=4, max_length=4, description="x, y, width, height in the input image's pixels")
+
+
+class Reading(BaseModel):
+    number: str | None = Field(description="the digits left to right, or null when some part is not a digit",
+                               examples=["2026"])
+    reason: str | None = Field(None, description="why number is null")
+    digits: list[DigitReading] = Field(description="each digit found, left to right")
+    model_version: str
 
 
 class Problem(BaseModel):

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     backend: Literal["litert", "keras"] = "litert"
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
     max_pixels: int = Field(40_000_000, gt=0, description="largest image accepted, in pixels")
+    max_digits: int = Field(20, gt=0, description="most digits /read reads in one image (more: 422)")
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))

@@ -1,10 +1,12 @@
-// digitpad: draw on the pad, and the service's prediction appears as you draw.
+// digitpad: draw on the pad, and the service's reading appears as you draw: one
+// digit, or a number with a box over each digit.
 "use strict";
 
 const EXPORT_SIZE = 280;     // px of the PNG sent to the service
 const LIVE_INTERVAL = 150;   // ms between predictions while the pen moves
 const PEN_WIDTH = 1 / 14;    // of the pad's side: a finger's width on a phone
 const INK = "#111827";
+const percent = (p) => `${(100 * p).toFixed(1)}%`;
 
 const pad = document.getElementById("pad");
 const wrap = document.getElementById("pad-wrap");
@@ -15,6 +17,8 @@ const answerEl = document.getElementById("answer");
 const summaryEl = document.getElementById("summary");
 const guessEl = document.getElementById("guess");
 const barsEl = document.getElementById("bars");
+const boxesEl = document.getElementById("boxes");
+const detailEl = document.getElementById("detail");
 const timingEl = document.getElementById("timing");
 const errorEl = document.getElementById("error");
 const seen = document.getElementById("seen");
@@ -31,6 +35,8 @@ const state = {
   shown: 0,           // sequence number of the response on screen
   inFlight: false,
   lastLive: 0,
+  reading: null,      // the latest answer of /read
+  selected: 0,        // which of its digits the bars and the 28x28 view show
 };
 
 // ---- drawing ---------------------------------------------------------------
@@ -46,6 +52,7 @@ function resizePad() {
   pad.height = Math.round(size * ratio);
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   redraw();
+  if (state.reading && state.reading.digits.length > 1) drawBoxes(state.reading.digits);
 }
 
 function strokeStyle() {
@@ -191,13 +198,25 @@ async function predictFile(file) {
   await predict(body, {});
 }
 
+// Where a box in the sent image's pixels lies on the pad, in CSS pixels.
+function padRect(box) {
+  const size = padSize();
+  if (state.background && state.strokes.length === 0) {
+    const image = state.background;
+    const scale = Math.min(size / image.width, size / image.height);
+    const dx = (size - image.width * scale) / 2, dy = (size - image.height * scale) / 2;
+    return box.map((v, i) => v * scale + (i === 0 ? dx : i === 1 ? dy : 0));
+  }
+  return box.map((v) => (v * size) / EXPORT_SIZE);
+}
+
 // Responses can arrive out of order; only one newer than what is shown is drawn.
 async function predict(body, headers) {
   const seq = ++state.sent;
   state.inFlight = true;
   const started = performance.now();
   try {
-    const response = await fetch("predict?include_input=true", { method: "POST", body, headers });
+    const response = await fetch("read?include_input=true", { method: "POST", body, headers });
     const result = await response.json().catch(() => ({}));
     if (seq < state.shown) return;
     state.shown = seq;
@@ -215,33 +234,78 @@ async function predict(body, headers) {
   }
 }
 
-function showResult(result, elapsed) {
+function showResult(reading, elapsed) {
   if (isEmpty()) return showEmpty();
   errorEl.hidden = true;
-  const percent = (p) => `${(100 * p).toFixed(1)}%`;
+  state.reading = reading;
+  state.selected = Math.min(state.selected, reading.digits.length - 1);
+  const digits = reading.digits;
+  const single = digits.length === 1;
+  const readable = reading.number !== null;
   // Not a digit: say so, and keep the best guess quiet rather than a big confident number.
-  answerEl.classList.toggle("not-digit", !result.is_digit);
-  barsEl.classList.toggle("muted", !result.is_digit);
-  predictionEl.dataset.isDigit = String(result.is_digit);
-  if (result.is_digit) {
-    predictionEl.textContent = String(result.digit);
-    summaryEl.textContent = `It's a ${result.digit}, ${percent(result.confidence)} sure.`;
-    guessEl.hidden = true;
-  } else {
-    predictionEl.textContent = "?";
+  answerEl.classList.toggle("not-digit", !readable);
+  answerEl.classList.toggle("number", digits.length > 2);
+  predictionEl.dataset.isDigit = String(readable);
+  predictionEl.textContent = readable ? reading.number : "?";
+  guessEl.hidden = readable;
+  if (single && readable) {
+    summaryEl.textContent = `It's a ${digits[0].digit}, ${percent(digits[0].confidence)} sure.`;
+  } else if (readable) {
+    summaryEl.textContent = `It's ${reading.number}: ${digits.length} digits.`;
+  } else if (single || digits.every((d) => !d.is_digit)) {
     summaryEl.textContent = "That doesn't look like a digit.";
-    guessEl.textContent = `Best guess, if it is one: ${result.digit} ` +
-      `(${percent(result.not_digit_score)} sure it isn't a digit).`;
-    guessEl.hidden = false;
+    guessEl.textContent = `Best guess, if it is one: ${digits.map((d) => d.digit).join("")} ` +
+      `(${percent(Math.min(...digits.map((d) => d.not_digit_score)))} sure it isn't).`;
+  } else {
+    const odd = digits.map((d, i) => (d.is_digit ? null : i + 1)).filter((i) => i !== null);
+    summaryEl.textContent = `Part ${odd.join(", ")} of ${digits.length} doesn't look like a digit.`;
+    guessEl.textContent = `Best guess: ${digits.map((d) => (d.is_digit ? d.digit : "?")).join("")}.`;
   }
   timingEl.textContent = `Read in ${Math.round(elapsed)} ms`;
   predictionEl.dataset.latencyMs = elapsed.toFixed(1);
-  result.probabilities.forEach((p, digit) => {
+  drawBoxes(single ? [] : digits);
+  showDetail();
+}
+
+// One button per digit over the pad: its reading as a label; choosing it shows its bars.
+function drawBoxes(digits) {
+  boxesEl.replaceChildren(...digits.map((d, i) => {
+    const [x, y, w, h] = padRect(d.box);
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "box";
+    button.classList.toggle("odd", !d.is_digit);
+    button.classList.toggle("selected", i === state.selected);
+    button.style.left = `${x}px`;
+    button.style.top = `${y}px`;
+    button.style.width = `${w}px`;
+    button.style.height = `${h}px`;
+    const label = d.is_digit ? String(d.digit) : "?";
+    button.dataset.label = label;
+    button.setAttribute("aria-label", `Digit ${i + 1}: ${d.is_digit ? d.digit : "not a digit"}`);
+    button.addEventListener("click", () => select(i));
+    return button;
+  }));
+}
+
+function select(index) {
+  state.selected = index;
+  [...boxesEl.children].forEach((b, i) => b.classList.toggle("selected", i === index));
+  showDetail();
+}
+
+// The bars and the 28x28 view of the selected digit.
+function showDetail() {
+  const digits = state.reading.digits;
+  const d = digits[state.selected];
+  detailEl.textContent = digits.length > 1 ? `Digit ${state.selected + 1} of ${digits.length}` : "";
+  barsEl.classList.toggle("muted", !d.is_digit);
+  d.probabilities.forEach((p, digit) => {
     bars[digit].querySelector(".bar-fill").style.width = percent(p);
     bars[digit].querySelector(".bar-value").textContent = percent(p);
-    bars[digit].classList.toggle("top", digit === result.digit);
+    bars[digit].classList.toggle("top", digit === d.digit);
   });
-  if (result.input) drawSeen(result.input);
+  if (d.input) drawSeen(d.input);
 }
 
 function drawSeen(input) {
@@ -258,9 +322,13 @@ function resetResult() {
   predictionEl.textContent = "";
   delete predictionEl.dataset.latencyMs;
   delete predictionEl.dataset.isDigit;
-  answerEl.classList.remove("not-digit");
+  answerEl.classList.remove("not-digit", "number");
   barsEl.classList.remove("muted");
   guessEl.hidden = true;
+  state.reading = null;
+  state.selected = 0;
+  boxesEl.replaceChildren();
+  detailEl.textContent = "";
   timingEl.textContent = "";
   for (const bar of bars) {
     bar.querySelector(".bar-fill").style.width = "0";

@@ -32,7 +32,7 @@ class Visit:
     base: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    pending: int = 0  # /predict requests without an answer yet
+    pending: int = 0  # /read requests without an answer yet
 
     def assert_clean(self) -> None:
         assert self.errors == [], self.errors
@@ -73,7 +73,7 @@ def visit(browser, live_server: str, options: dict) -> Visit:
     page.on("request", lambda request: result.requests.append(request.url))
 
     def count(request, change: int) -> None:
-        if "/predict" in request.url:
+        if "/read" in request.url:
             result.pending += change
 
     page.on("request", lambda request: count(request, +1))
@@ -99,10 +99,12 @@ def phone(browser, live_server) -> Iterator[Visit]:
     result.page.context.close()
 
 
-def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12) -> list[tuple[float, float]]:
-    """Page coordinates along a stroke given in fractions of the pad."""
+def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12,
+               cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)) -> list[tuple[float, float]]:
+    """Page coordinates along a stroke given in fractions of `cell`, a part of the pad
+    (left, top, right, bottom; by default where tests.drawing puts digits)."""
     box = visit.page.get_by_test_id("pad").bounding_box()
-    left, top, right, bottom = 0.15, 0.1, 0.85, 0.9  # where tests.drawing puts digits
+    left, top, right, bottom = cell
     scaled = [(box["x"] + box["width"] * (left + x * (right - left)),
                box["y"] + box["height"] * (top + y * (bottom - top))) for x, y in stroke]
     points = [scaled[0]]
@@ -111,10 +113,10 @@ def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12)
     return points
 
 
-def mouse_draw(visit: Visit, digit: int | str) -> None:
+def mouse_draw(visit: Visit, digit: int | str, cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)) -> None:
     mouse = visit.page.mouse
     for stroke in {**STROKES, **SHAPES}[digit]:
-        points = pad_points(visit, stroke)
+        points = pad_points(visit, stroke, cell=cell)
         mouse.move(*points[0])
         mouse.down()
         for point in points[1:]:
@@ -156,6 +158,31 @@ def test_a_drawn_letter_or_scribble_is_not_a_digit(desktop, shape):
     desktop.wait_for_prediction(7)
     desktop.wait_until_settled()
     assert desktop.page.get_by_test_id("guess").is_hidden()
+    desktop.assert_clean()
+
+
+def test_a_drawn_number_is_read_live_with_a_box_per_digit(desktop):
+    for i, digit in enumerate((2, 0, 2, 6)):  # four cells across the middle of the pad
+        mouse_draw(desktop, digit, cell=(0.03 + 0.24 * i, 0.35, 0.22 + 0.24 * i, 0.65))
+    desktop.wait_until_settled()
+    expect(desktop.page.get_by_test_id("prediction")).to_have_text("2026", timeout=10_000)
+    boxes = desktop.page.locator("#boxes .box")
+    assert boxes.count() == 4
+    assert [boxes.nth(i).get_attribute("data-label") for i in range(4)] == ["2", "0", "2", "6"]
+    lefts = [boxes.nth(i).bounding_box()["x"] for i in range(4)]
+    assert lefts == sorted(lefts)
+    ARTIFACTS.mkdir(exist_ok=True)
+    desktop.page.screenshot(path=ARTIFACTS / "number.png")
+
+    boxes.nth(3).focus()  # a box is a button: the keyboard reaches it
+    desktop.page.keyboard.press("Enter")
+    expect(desktop.page.locator("#detail")).to_have_text("Digit 4 of 4")
+    assert desktop.page.locator(".bar.top").get_attribute("data-digit") == "6"
+
+    desktop.page.keyboard.press("Control+z")  # the 6 goes: the number follows
+    desktop.wait_until_settled()
+    expect(desktop.page.get_by_test_id("prediction")).to_have_text("202", timeout=10_000)
+    assert desktop.page.locator("#boxes .box").count() == 3
     desktop.assert_clean()
 
 
@@ -203,7 +230,7 @@ def test_problems_are_shown_in_plain_words(desktop, tmp_path):
     desktop.page.wait_for_selector("#error:not([hidden])")
     assert "can't see a digit" in desktop.page.locator("#error").text_content()
 
-    desktop.page.route("**/predict*", lambda route: route.abort())
+    desktop.page.route("**/read*", lambda route: route.abort())
     mouse_draw(desktop, 1)
     expect(desktop.page.locator("#error")).to_contain_text("Can't reach")
     assert desktop.prediction() == ""

@@ -108,7 +108,7 @@ def test_heldout_kinds_are_never_trained_on():
 
 
 def test_characters_written_like_digits_are_never_negatives():
-    for character in "Oo0Il1|Zz2Ss5B8Gb6gq9λΛ^":
+    for character in "Oo0Il1|Zz2Ss5B8Gb6gq9λΛ^CcDUupf~":
         assert character not in negatives.CHARACTERS
 
 

@@ -105,8 +105,8 @@ def dot(rng: np.random.Generator) -> Drawing:
 
 
 def outline(rng: np.random.Generator) -> Drawing:
-    """A triangle, square or pentagon (no circles or ellipses: that is how a 0 looks)."""
-    corners = _polygon(rng, int(rng.choice([3, 4, 5])), 0.0)
+    """A triangle or a square (no circles, ellipses or pentagons: that is how a 0 looks)."""
+    corners = _polygon(rng, int(rng.choice([3, 4])), 0.0)
     return [corners + corners[:1]], []
 
 
@@ -180,10 +180,45 @@ def cloud(rng: np.random.Generator) -> Drawing:
     return [stroke + [(0.85, 0.65), (0.15, 0.65), stroke[0]]], []
 
 
+def flower(rng: np.random.Generator) -> Drawing:
+    petals = int(rng.integers(5, 9))
+    strokes = [_arc(0.5, 0.35, 0.08, 0.08, 0, 2 * np.pi, 16)]
+    for a in np.linspace(0, 2 * np.pi, petals, endpoint=False):
+        cx, cy = 0.5 + 0.18 * np.cos(a), 0.35 + 0.18 * np.sin(a)
+        strokes.append(_arc(cx, cy, 0.1, 0.1, 0, 2 * np.pi, 16))
+    return [*strokes, [(0.5, 0.55), (0.5, 1.0)], [(0.5, 0.8), (0.7, 0.7)]], []
+
+
+def tree(rng: np.random.Generator) -> Drawing:
+    crown, _ = cloud(rng)
+    crown = [[(x, y - 0.25) for x, y in crown[0]]]
+    return [*crown, [(0.45, 0.42), (0.45, 1.0)], [(0.55, 0.42), (0.55, 1.0)]], []
+
+
+def fish(rng: np.random.Generator) -> Drawing:
+    body = _arc(0.45, 0.5, 0.35, rng.uniform(0.15, 0.25), 0, 2 * np.pi, 30)
+    tail = [(0.8, 0.5), (1.0, 0.3), (1.0, 0.7), (0.8, 0.5)]
+    return [body, tail, [(0.25, 0.45), (0.26, 0.46)]], []
+
+
+def cat(rng: np.random.Generator) -> Drawing:
+    head = _arc(0.5, 0.6, 0.35, 0.3, 0, 2 * np.pi, 36)
+    ears = [[(0.22, 0.42), (0.25, 0.1), (0.42, 0.32)], [(0.58, 0.32), (0.75, 0.1), (0.78, 0.42)]]
+    whiskers = [[(0.05, 0.6), (0.35, 0.65)], [(0.65, 0.65), (0.95, 0.6)], [(0.05, 0.75), (0.35, 0.7)],
+                [(0.65, 0.7), (0.95, 0.75)]]
+    return [head, *ears, *whiskers, [(0.38, 0.52), (0.39, 0.53)], [(0.62, 0.52), (0.63, 0.53)]], []
+
+
+def tic_tac_toe(rng: np.random.Generator) -> Drawing:
+    a, b = rng.uniform(0.25, 0.4), rng.uniform(0.6, 0.75)
+    return [[(a, 0), (a, 1)], [(b, 0), (b, 1)], [(0, a), (1, a)], [(0, b), (1, b)]], []
+
+
 DOODLES: dict[str, Callable[[np.random.Generator], Drawing]] = {
     "scribble": scribble, "zigzag": zigzag, "wave": wave, "hatching": hatching, "blob": blob,
     "filled_box": filled_box, "dot": dot, "outline": outline, "heart": heart, "smiley": smiley,
-    "arrow": arrow, "cross": cross, "cloud": cloud,
+    "arrow": arrow, "cross": cross, "cloud": cloud, "flower": flower, "tree": tree, "fish": fish, "cat": cat,
+    "tic_tac_toe": tic_tac_toe,
     # Kinds held out of training, to measure rejection of kinds never seen.
     "star": star, "spiral": spiral, "cross_hatching": cross_hatching, "house": house,
     "stick_figure": stick_figure, "sun": sun,
@@ -193,6 +228,14 @@ DOODLES: dict[str, Callable[[np.random.Generator], Drawing]] = {
 def draw(rng: np.random.Generator, kind: Callable[[np.random.Generator], Drawing]) -> Image.Image:
     strokes, filled = kind(rng)
     return render([wobble(rng, s) for s in strokes], filled, rng.uniform(0.03, 0.09))
+
+
+def draw_strokes(rng: np.random.Generator, strokes: list[Stroke]) -> Image.Image:
+    """Strokes in any coordinates (y down), fitted into the unit square, drawn by hand."""
+    points = np.concatenate([np.asarray(s, dtype=np.float64) for s in strokes])
+    low, side = points.min(axis=0), max(float(np.ptp(points, axis=0).max()), 1e-9)
+    unit = [[tuple((np.asarray(p) - low) / side) for p in s] for s in strokes]
+    return render([wobble(rng, s, 0.008) for s in unit], [], rng.uniform(0.03, 0.08))
 
 
 def european_one(rng: np.random.Generator) -> Image.Image:

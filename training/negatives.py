@@ -1,11 +1,13 @@
 """What is not a digit: the outliers the model learns to reject (outlier exposure,
 Hendrycks et al., ICLR 2019), as an 11th class.
 
-Four sources, each split by *kind* into what training sees and what is held out,
+Five sources, each split by *kind* into what training sees and what is held out,
 so that the reported rejection rate is about kinds of non-digit never seen:
-letters and symbols rendered from fonts (whole fonts held out), procedural
-doodles (whole doodle kinds held out), Fashion-MNIST (whole classes held out),
-and numbers of two or three digits (training digits vs MNIST's test digits).
+letters and symbols rendered from fonts (whole fonts held out), letters drawn
+stroke by stroke from Hershey's single-line fonts (whole fonts held out),
+procedural doodles (whole doodle kinds held out), Fashion-MNIST (whole classes
+held out), and numbers of two or three digits (training digits vs MNIST's test
+digits).
 Characters people write like a digit (O and 0, l and 1, Z and 2, S and 5, ...)
 are never negatives.
 """
@@ -28,9 +30,11 @@ FONT_PACKAGES = ("fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-c
                  "fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript "
                  "fonts-kaushanscript fonts-kristi")
 
-LETTERS = "ACDEFHKLMNPRTUVWXYacdefhkmnprtuvwxy"  # not O o I l i J j Z z S s B G b g q Q
+# Not O o I l i J j Z z S s B G b g q Q, which people write like digits, nor, as some
+# write their 0 open, 9 with a curled stem and a crossed 7: C c D U u p f.
+LETTERS = "AEFHKLMNPRTVWXYadehkmnrtvwxy"
 GREEK = "αγμπτφψωΔΞΠΣΩ"  # not β δ θ σ Γ, nor λ Λ (a 1 with a long flag)
-SYMBOLS = "+×÷=#%&*@?<>~€£¥★♥♪☺✓→←√≠±≈¶©®‰"  # not | / \ ! ( ) [ ] $ § ∞ Ø ∫ , . ^
+SYMBOLS = "+×÷=#%&*@?<>€£¥★♥♪☺✓→←√≠±≈¶©®‰"  # not | / \ ! ( ) [ ] $ § ∞ Ø ∫ , . ^ ~
 CHARACTERS = LETTERS + GREEK + SYMBOLS
 
 # Font files (under FONT_DIR) by family; the held-out families are handwriting,
@@ -52,6 +56,10 @@ HELDOUT_FONTS = {
     "kaushan_script": "opentype/kaushanscript/*.otf",
     "kristi": "truetype/kristi/Kristi.ttf",
 }
+# Hershey's vector fonts: letters as a pen draws them, one line per stroke.
+TRAIN_HERSHEY = ("futural", "futuram", "scripts", "scriptc", "rowmans", "timesr")
+HELDOUT_HERSHEY = ("cursive", "timesi")
+HERSHEY_CHARACTERS = LETTERS + "+=#%&*@?<>"
 FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 HELDOUT_FASHION = (5, 8)  # sandal, bag
 HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", "sun")
@@ -61,13 +69,14 @@ HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", 
 class Counts:
     """How many negatives of each source to make for training (held-out sets are fixed)."""
 
-    fonts: int = 8000
+    fonts: int = 5000
+    strokes: int = 5000
     doodles: int = 5000
     fashion: int = 2000
-    numbers: int = 1500
+    numbers: int = 2000
 
     def scaled(self, factor: float) -> Counts:
-        return Counts(*(max(10, int(n * factor)) for n in (self.fonts, self.doodles, self.fashion, self.numbers)))
+        return Counts(*(max(10, int(n * factor)) for n in self.__dict__.values()))
 
 
 def font_files(families: dict[str, str]) -> dict[str, list[Path]]:
@@ -110,23 +119,51 @@ def characters(families: list[list[Path]], n: int, rng: np.random.Generator) -> 
     return images
 
 
+def stroked_letters(fonts: tuple[str, ...], n: int, rng: np.random.Generator) -> list[Image.Image]:
+    """Letters and symbols drawn stroke by stroke, from Hershey's single-line fonts."""
+    from HersheyFonts import HersheyFonts
+
+    loaded = []
+    for name in fonts:
+        font = HersheyFonts()
+        font.load_default_font(name)
+        loaded.append(font)
+    images = []
+    while len(images) < n:
+        font = loaded[int(rng.integers(len(loaded)))]
+        strokes = [s for s in font.strokes_for_text(str(rng.choice(list(HERSHEY_CHARACTERS)))) if len(s) > 1]
+        if strokes:
+            images.append(drawn.draw_strokes(rng, strokes))
+    return images
+
+
 def doodles(kinds: list[str], n: int, rng: np.random.Generator) -> list[Image.Image]:
     return [drawn.draw(rng, drawn.DOODLES[kinds[i % len(kinds)]]) for i in range(n)]
 
 
 def numbers(digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Two or three MNIST digits side by side, touching, overlapping a little or apart."""
+    """Two or three MNIST digits side by side, apart, close, touching or overlapping:
+    not one digit (reading numbers depends on it: a touching pair must not pass
+    for one digit)."""
     images = []
     for _ in range(n):
-        parts = [digits[i] for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
-        canvas = np.zeros((40, 28 * len(parts) + 40), dtype=np.uint8)
-        x = 0
+        parts = [_ink_crop(digits[i]) for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
+        height = max(p.shape[0] for p in parts)
+        offsets, x = [], 0
         for part in parts:
-            y = int(rng.integers(0, 12))
-            canvas[y : y + 28, x : x + 28] = np.maximum(canvas[y : y + 28, x : x + 28], part)
-            x += int(rng.integers(16, 30))
-        images.append(canvas[:, : x + 28])
+            offsets.append((x, int(rng.integers(0, height // 5 + 1))))
+            x = max(x + 2, x + part.shape[1] + round(rng.uniform(-0.15, 0.4) * height))
+        canvas = np.zeros((height + height // 5 + 1, x + height), dtype=np.uint8)
+        for (left, top), part in zip(offsets, parts, strict=True):
+            window = canvas[top : top + part.shape[0], left : left + part.shape[1]]
+            np.maximum(window, part, out=window)
+        images.append(canvas)
     return images
+
+
+def _ink_crop(digit: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(digit.max(axis=1) > 40), np.flatnonzero(digit.max(axis=0) > 40)
+    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def fashion(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...], n: int | None,
@@ -146,6 +183,7 @@ def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Pat
     trained_classes = tuple(c for c in range(10) if c not in HELDOUT_FASHION)
     parts = [
         to_model_inputs(characters(fonts, counts.fonts, rng)),
+        to_model_inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
         to_model_inputs(doodles(kinds, counts.doodles, rng)),
         to_model_inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
         to_model_inputs(numbers(mnist_train, counts.numbers, rng)),
@@ -160,6 +198,8 @@ def heldout_negatives(mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_
     sets = {}
     for name, files in font_files(HELDOUT_FONTS).items():
         sets[f"font:{name}"] = to_model_inputs(characters([files], per_source // 2, rng))
+    for name in HELDOUT_HERSHEY:
+        sets[f"strokes:{name}"] = to_model_inputs(stroked_letters((name,), per_source // 2, rng))
     for kind in HELDOUT_DOODLES:
         sets[f"doodle:{kind}"] = to_model_inputs(doodles([kind], per_source // 2, rng))
     fmnist = load_fashion(fashion_dir)
