@@ -31,6 +31,7 @@ train-data:
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TRAIN_PACKAGES); }
 
 test: test-deps train-data
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 train: test-deps train-data

@@ -9,19 +9,17 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.classifier import Classification, Classifier
-from app.errors import ImageError
+from app.errors import ApiError, ImageError
 from app.schemas import (
-    Accuracy,
     DigitReading,
     Health,
     ModelInfo,
-    NotADigit,
     Prediction,
     PredictRequest,
     Problem,
@@ -52,11 +50,12 @@ PREDICT_BODY = {
 ERRORS = {
     status: {"model": Problem, "description": description}
     for status, description in {
-        400: "Undecodable or corrupt image",
-        413: "Body or image over the size limits",
+        400: "Undecodable, corrupt or empty image",
+        408: "Body not received in time",
+        413: "Body or image over the size limits (pixels, or bytes once decoded)",
         415: "Not a supported content or image type",
         422: "Missing field, bad JSON or base64, animated, too small, no ink found, or too many digits",
-        503: "Model not loaded",
+        503: "Model not loaded, or too many large images at once",
     }.items()
 }
 
@@ -64,19 +63,19 @@ ERRORS = {
 def _classifier(request: Request) -> Classifier:
     classifier = request.app.state.classifier
     if classifier is None:
-        raise HTTPException(503, "model not loaded")
+        raise ApiError(503, "model not loaded", "model_not_loaded")
     return classifier
 
 
 def _decode_base64(text: str) -> bytes:
     match = DATA_URL.match(text)
     if match and match["type"] and not match["type"].lower().startswith("image/"):
-        raise HTTPException(415, f"data URL of type {match['type']} is not an image")
+        raise ApiError(415, f"data URL of type {match['type']} is not an image", "unsupported_media_type")
     payload = text[match.end():] if match else text
     try:
         return base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HTTPException(422, "field 'image' is not valid base64 or a base64 data URL") from exc
+        raise ApiError(422, "field 'image' is not valid base64 or a base64 data URL", "bad_base64") from exc
 
 
 async def _image_bytes(request: Request) -> bytes:
@@ -85,18 +84,19 @@ async def _image_bytes(request: Request) -> bytes:
         async with request.form(max_files=1, max_fields=10) as form:  # closes the upload's spool file
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise HTTPException(422, "multipart body has no file in the field 'file'")
+                raise ApiError(422, "multipart body has no file in the field 'file'", "missing_file")
             return await upload.read()
     if content_type == "application/json":
         try:
             body = PredictRequest.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise HTTPException(422, "JSON body must be {\"image\": \"<data URL or base64>\"}") from exc
+            raise ApiError(422, "JSON body must be {\"image\": \"<data URL or base64>\"}", "bad_json") from exc
         return _decode_base64(body.image)
     if content_type.startswith("image/"):
         return await request.body()
-    raise HTTPException(
-        415, "send the image as multipart/form-data (field 'file'), image/* bytes, or application/json"
+    raise ApiError(
+        415, "send the image as multipart/form-data (field 'file'), image/* bytes, or application/json",
+        "unsupported_media_type",
     )
 
 
@@ -106,7 +106,7 @@ async def _in_pool(request: Request, work: Callable[[bytes], T], data: bytes) ->
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(request.app.state.executor, work, data)
     except ImageError as exc:
-        raise HTTPException(exc.status_code, exc.detail) from exc
+        raise ApiError.of(exc) from exc
 
 
 def _answer(result: Classification, include_input: bool) -> dict:
@@ -167,30 +167,7 @@ async def ready(request: Request):
 
 
 @router.get("/model", response_model=ModelInfo, responses={503: {"model": Problem}},
-            summary="The model card: version, accuracy, training data, input shape")
+            summary="The model card: version, accuracy, not-a-digit threshold and rejection, training data")
 async def model_info(request: Request) -> ModelInfo:
     classifier = _classifier(request)
-    card = classifier.card
-    metrics = card["metrics"]
-    digit_sets = ("mnist_test", "usps", "semeion")
-    accuracy = {name: (metrics.get(name) or {}).get("accuracy") for name in digit_sets}
-    not_a_digit = NotADigit(
-        threshold=classifier.threshold,
-        threshold_choice=card["not_a_digit"]["threshold_choice"],
-        false_rejection={name: (metrics.get(name) or {}).get("false_rejection") for name in digit_sets},
-        heldout_rejected={name: r["rejected"] for name, r in metrics["negatives"].items()},
-    )
-    return ModelInfo(
-        name=card["name"],
-        version=card["version"],
-        backend=classifier.backend,
-        architecture=card["architecture"],
-        parameters=card["parameters"],
-        input_shape=card["input"]["shape"],
-        accuracy=Accuracy(**accuracy),
-        not_a_digit=not_a_digit,
-        created=card["created"],
-        training=card["training"],
-        data=card["data"],
-        versions=card["versions"],
-    )
+    return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from app.card import ModelCard
 from app.decode import decode
-from app.inference import NOT_A_DIGIT, Predictor, load_predictor, read_digits
+from app.inference import Predictor, load_predictor, read_digits
 from app.preprocess import to_model_input
 from app.segment import segment
 from app.settings import Settings
@@ -49,7 +49,7 @@ class Reading:
 
 
 class Classifier:
-    def __init__(self, predictor: Predictor, card: dict, backend: str, max_pixels: int, max_digits: int) -> None:
+    def __init__(self, predictor: Predictor, card: ModelCard, backend: str, max_pixels: int, max_digits: int) -> None:
         self.predictor = predictor
         self.card = card
         self.backend = backend
@@ -58,17 +58,17 @@ class Classifier:
 
     @classmethod
     def load(cls, settings: Settings) -> Classifier:
-        card = json.loads(Path(settings.model_dir, "model_card.json").read_text())
+        card = ModelCard.read(Path(settings.model_dir, "model_card.json"))
         predictor = load_predictor(settings.backend, settings.model_dir)
         return cls(predictor, card, settings.backend, settings.max_pixels, settings.max_digits)
 
     @property
     def version(self) -> str:
-        return self.card["version"]
+        return self.card.version
 
     @property
     def threshold(self) -> float:
-        return self.card["not_a_digit"]["threshold"]
+        return self.card.not_a_digit.threshold
 
     def _classify(self, model_inputs: np.ndarray) -> list[Classification]:
         """One model call for a batch of (28, 28) inputs."""
@@ -83,12 +83,8 @@ class Classifier:
     def classify_image(self, image: Image.Image) -> Classification:
         return self._classify(to_model_input(image)[None])[0]
 
-    def _sure(self, model_inputs: np.ndarray) -> np.ndarray:
-        """How sure the model is that each input is one particular digit."""
-        return self.predictor.predict(model_inputs)[:, :NOT_A_DIGIT].max(axis=1)
-
     def read_image(self, image: Image.Image) -> Reading:
-        segments = segment(image, self._sure, self.max_digits)
+        segments = segment(image, self.predictor.predict, self.max_digits)
         results = self._classify(np.stack([s.model_input for s in segments]))
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
 

@@ -1,6 +1,6 @@
 """Model backends: the LiteRT interpreter the service runs by default, and the
 Keras/TensorFlow model as the reference. Both map (n, 28, 28) inputs in [0, 1] to
-(n, 11) probabilities: the digits 0-9, then "not a digit"."""
+(n, 12) probabilities: the digits 0-9, "not a digit", and "several digits"."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import numpy as np
 from app.preprocess import SIZE
 
 BACKENDS = ("litert", "keras")
-NOT_A_DIGIT = 10  # index of the 11th class, the outliers the model learnt to reject
-CLASSES = 11
+NOT_A_DIGIT = 10  # the outliers the model learnt to reject: letters, doodles, clothes
+SEVERAL_DIGITS = 11  # digits side by side or touching: not one digit either, but a number
+CLASSES = 12
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:
@@ -72,11 +73,11 @@ def load_predictor(backend: str, model_dir: Path) -> Predictor:
 
 
 def read_digits(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """From (n, 11) model outputs: the digit probabilities given that it is a digit
-    (n, 10; each row sums to 1), the not-a-digit score (n,), and is_digit (n,), true
-    where the score is under the threshold."""
+    """From (n, 12) model outputs: the digit probabilities given that it is one digit
+    (n, 10; each row sums to 1), the not-a-digit score (n,: "not a digit" and "several
+    digits" together), and is_digit (n,), true where the score is under the threshold."""
     outputs = np.asarray(probabilities, dtype=np.float64)
     digits = outputs[:, :NOT_A_DIGIT]
     digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-30)
-    score = outputs[:, NOT_A_DIGIT]
+    score = outputs[:, NOT_A_DIGIT:].sum(axis=1)
     return digits, score, score < threshold

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -13,18 +14,30 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from PIL import Image
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import api, page
+from app import api, decode, page
 from app.classifier import Classifier
-from app.middleware import BodyTooLarge, LimitBodySize, SecurityHeadersAndLog
+from app.errors import ApiError
+from app.middleware import BodyReadTimeout, BodyTooLarge, LimitBodySize, LimitBodyTime, SecurityHeadersAndLog
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("digitpad")
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape (app.schemas.Problem)."""
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     Image.MAX_IMAGE_PIXELS = settings.max_pixels  # Pillow's own decompression-bomb guard
+    decode.configure(decode.DecodeLimits(
+        settings.max_decoded_bytes, settings.large_image_bytes,
+        threading.BoundedSemaphore(settings.max_large_images), settings.large_image_wait_s,
+    ))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -57,19 +70,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return problem(exc.status_code, exc.detail, exc.code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(exc.status_code, str(exc.detail), code, exc.headers)
+
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=413)
+        return problem(413, str(exc), "body_too_large")
+
+    @app.exception_handler(BodyReadTimeout)
+    async def body_read_timeout(_: Request, exc: BodyReadTimeout) -> JSONResponse:
+        # The rest of the body may still come: the connection cannot serve another request.
+        return problem(408, str(exc), "body_timeout", {"connection": "close"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return JSONResponse({"detail": problems}, status_code=422)
+        return problem(422, problems, "invalid_request")
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersAndLog)
+    app.add_middleware(LimitBodyTime, timeout=settings.body_timeout_s)
+    app.add_middleware(SecurityHeadersAndLog, static_max_age_s=settings.static_max_age_s)
     return app
 
 

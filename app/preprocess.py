@@ -127,13 +127,13 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     """
     low, high = grey.getextrema()
     if high - low < MIN_CONTRAST:
-        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
+        raise UnprocessableImage("no ink found: the image is blank or has too little contrast", "no_ink")
     paper = _paper_level(grey, low, high)
     distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, paper)))
     distance = _without_ruled_lines(distance)
     strongest = int(distance.max())
     if strongest < MIN_CONTRAST:
-        raise UnprocessableImage("no ink found: the image is blank or has too little contrast")
+        raise UnprocessableImage("no ink found: the image is blank or has too little contrast", "no_ink")
     floor = round(NOISE_FLOOR * strongest)
     return np.clip(distance.astype(np.float32) - floor, 0, None) / (strongest - floor)  # 0 up to the floor
 

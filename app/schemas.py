@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from app.card import ModelCard
+
 
 class PredictRequest(BaseModel):
     image: str = Field(
@@ -49,7 +51,17 @@ class Reading(BaseModel):
 
 
 class Problem(BaseModel):
-    detail: str
+    """Every error the API answers, 4xx and 5xx alike."""
+
+    detail: str = Field(description="what went wrong, in words")
+    code: str = Field(
+        description="stable and machine-readable: undecodable_image, empty_image, image_too_large, "
+        "body_too_large, unsupported_image_type, unsupported_media_type, missing_file, bad_json, bad_base64, "
+        "invalid_request, animated, too_small, no_ink, too_many_digits, body_timeout, busy, "
+        "busy_with_large_images, model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
+        "itself, head_too_large)",
+        examples=["no_ink"],
+    )
 
 
 class Health(BaseModel):
@@ -62,33 +74,7 @@ class Readiness(BaseModel):
     model_version: str | None
 
 
-class Accuracy(BaseModel):
-    """Share of digits read right; a digit rejected as "not a digit" counts as wrong."""
+class ModelInfo(ModelCard):
+    """The served model's card (models/model_card.json), and the backend running it."""
 
-    mnist_test: float | None = Field(description="official MNIST test set (10,000 images)")
-    usps: float | None = Field(description="USPS test set, never trained on")
-    semeion: float | None = Field(description="Semeion, never trained on")
-
-
-class NotADigit(BaseModel):
-    threshold: float = Field(description="is_digit is false where not_digit_score is at least this")
-    threshold_choice: str
-    false_rejection: dict[str, float | None] = Field(description="share of each digit set rejected")
-    heldout_rejected: dict[str, float] = Field(
-        description="share rejected of each kind of non-digit held out of training (fonts, doodles, clothes, numbers)"
-    )
-
-
-class ModelInfo(BaseModel):
-    name: str
-    version: str
     backend: str
-    architecture: str
-    parameters: int
-    input_shape: list[int]
-    accuracy: Accuracy
-    not_a_digit: NotADigit
-    created: str
-    training: dict
-    data: dict
-    versions: dict[str, str]

@@ -3,15 +3,17 @@
 The ink's connected components are the start. Parts of one digit (the top bar of a
 5 drawn as its own stroke, a broken 4 or 7) lie above one another, so components
 that overlap horizontally are merged; specks far smaller than the digits are
-dropped. Digits that touch make one component wider than a digit: cut points are
-tried where the column profile is thinnest, and a cut is kept when the classifier
-is surer of both halves than of the whole (which the not-a-digit class helps with:
-two touching digits are "not a digit"). Each digit then goes through the same
-`digit_input` as a single drawing.
+dropped. Digits that touch make one component: when the classifier takes a part
+for several digits (it learnt that class from touching and overlapping MNIST
+digits), cut points are tried where the column profile is thinnest, and the cut
+whose halves it is surest of is kept if it is sure of both. Each digit then goes
+through the same `digit_input` as a single drawing.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ from PIL import Image
 from scipy import ndimage
 
 from app.errors import UnprocessableImage
+from app.inference import CLASSES, NOT_A_DIGIT, SEVERAL_DIGITS
 from app.preprocess import digit_input, ink_field
 
 WORK_SIDE = 512  # px: numbers are wide, so they get more pixels than one digit
@@ -30,12 +33,15 @@ MERGE_OVERLAP = 0.5
 FRAGMENT = 0.6
 NEAR = 0.25
 SPECK = 0.08  # of the tallest part's height: smaller on both sides is noise
-WIDE = 1.05  # width over height: above this a part may be two digits touching
+NARROW = 0.5  # width over height: a part this narrow is one digit (or a 1), never cut
+WIDE = 0.85  # width over height: a part this wide may be two digits
 MAX_CUTS = 6  # cut points tried per split
 MAX_SPLIT_DEPTH = 3  # a part is split at most this many times over (up to 8 digits)
-SURE_DIGIT = 0.5  # a half must be this probably one particular digit
+SEVERAL = 0.5  # a part this probably several digits is cut
+SURE_DIGIT = 0.5  # into halves each this probably one particular digit (or several again)
+VERY_SURE_DIGIT = 0.9  # what a wide part that is not a digit must be cut into
 
-# (n, 28, 28) model inputs -> (n,) how sure the classifier is that each is one digit
+# (n, 28, 28) model inputs -> the classifier's (n, 12) probabilities (app.inference)
 Judge = Callable[[np.ndarray], np.ndarray]
 
 
@@ -67,6 +73,7 @@ class _Part:
     def bottom(self) -> int:
         return self.top + self.height
 
+    @functools.cached_property
     def model_input(self) -> np.ndarray:
         return digit_input(self.ink)
 
@@ -86,7 +93,7 @@ def _components(ink: np.ndarray, max_parts: int) -> list[_Part]:
     kept = [(index, b) for index, b in enumerate(boxes, start=1)
             if b[0].stop - b[0].start >= SPECK * tallest or b[1].stop - b[1].start >= SPECK * widest]
     if len(kept) > max_parts:
-        raise UnprocessableImage(f"{len(kept)} separate marks: too many to be a number")
+        raise UnprocessableImage(f"{len(kept)} separate marks: too many to be a number", "too_many_digits")
     return [_Part(np.where(labels[b] == index, ink[b], 0), b[0].start, b[1].start) for index, b in kept]
 
 
@@ -111,7 +118,7 @@ def _merge_pieces(parts: list[_Part]) -> list[_Part]:
     while len(parts) > 1:
         height = float(np.median([p.height for p in parts]))
         pairs = []
-        for i, (a, b) in enumerate(zip(parts, parts[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(parts)):
             across = _overlap(a.left, a.right, b.left, b.right)
             upright = _overlap(a.top, a.bottom, b.top, b.bottom)
             stacked = across > MERGE_OVERLAP * min(a.width, b.width) and upright < MERGE_OVERLAP * min(a.height, b.height)
@@ -151,23 +158,30 @@ def _candidate_cuts(part: _Part) -> list[int]:
     return [start + c for c in chosen]
 
 
-def _split(part: _Part, judge: Judge, depth: int = 0) -> list[_Part]:
-    """The part, or its halves split further, whichever the classifier is surer of."""
-    if depth >= MAX_SPLIT_DEPTH or part.width <= WIDE * part.height:
+def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> list[_Part]:
+    """The part, or its halves split further. A part is cut when the classifier takes
+    it for several digits and is sure of each half (a digit, or several again); or,
+    when it is wide and not a digit to the classifier, if it is very sure each half
+    is a digit. A wide 6 stays a 6, and a letter cut in two is not a number."""
+    several = outputs[SEVERAL_DIGITS] >= SEVERAL
+    odd = outputs[NOT_A_DIGIT] + outputs[SEVERAL_DIGITS] >= SEVERAL
+    wide = part.width > WIDE * part.height
+    if depth >= MAX_SPLIT_DEPTH or not ((several and part.width > NARROW * part.height) or (odd and wide)):
+        return [part]
+    if depth > 0 and not wide:  # a half as narrow as one digit is one digit
         return [part]
     splits = [halves for c in _candidate_cuts(part) if (halves := _cut(part, c))]
     if not splits:
         return [part]
-    inputs = np.stack([part.model_input()] + [half.model_input() for pair in splits for half in pair])
-    sure = judge(inputs)
-    whole, halves = sure[0], sure[1:].reshape(-1, 2)
-    best = int(halves.min(axis=1).argmax())
-    # Only what is not surely one digit is cut, and only into two sure digits: a wide
-    # 6 stays a 6, and a doodle cut in two is two doodles, not a number.
-    if whole >= SURE_DIGIT or halves[best].min() <= SURE_DIGIT:
+    halves = judge(np.stack([half.model_input for pair in splits for half in pair])).reshape(-1, 2, CLASSES)
+    sure = halves[..., :NOT_A_DIGIT].max(axis=-1)
+    if several:
+        sure = np.maximum(sure, halves[..., SEVERAL_DIGITS])
+    best = int(sure.min(axis=1).argmax())
+    if sure[best].min() <= (SURE_DIGIT if several else VERY_SURE_DIGIT):
         return [part]
-    left, right = splits[best]
-    return _split(left, judge, depth + 1) + _split(right, judge, depth + 1)
+    (left, right), (left_outputs, right_outputs) = splits[best], halves[best]
+    return _split(left, left_outputs, judge, depth + 1) + _split(right, right_outputs, judge, depth + 1)
 
 
 def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
@@ -176,14 +190,16 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     ink, factor = ink_field(image, WORK_SIDE)
     parts = _merge_pieces(_components(ink, 4 * max_digits))
     if len(parts) > max_digits:
-        raise UnprocessableImage(f"{len(parts)} separate parts: at most {max_digits} digits are read per image")
-    parts = [digit for part in parts for digit in _split(part, judge)]
+        raise UnprocessableImage(f"{len(parts)} separate parts: at most {max_digits} digits are read per image",
+                                 "too_many_digits")
+    outputs = judge(np.stack([part.model_input for part in parts]))
+    parts = [digit for part, o in zip(parts, outputs, strict=True) for digit in _split(part, o, judge)]
     if len(parts) > max_digits:
-        raise UnprocessableImage(f"{len(parts)} digits: at most {max_digits} are read per image")
+        raise UnprocessableImage(f"{len(parts)} digits: at most {max_digits} are read per image", "too_many_digits")
     width, height = image.size
     segments = []
     for part in sorted(parts, key=lambda p: p.left):
-        x, y = part.left * factor, part.top * factor
-        box = (x, y, min(part.right * factor, width) - x, min(part.bottom * factor, height) - y)
-        segments.append(Segment(box, part.model_input()))
+        x, y = int(part.left) * factor, int(part.top) * factor
+        box = (x, y, min(int(part.right) * factor, width) - x, min(int(part.bottom) * factor, height) - y)
+        segments.append(Segment(box, part.model_input))
     return segments

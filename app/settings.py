@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +21,39 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
     max_pixels: int = Field(40_000_000, gt=0, description="largest image accepted, in pixels")
     max_digits: int = Field(20, gt=0, description="most digits /read reads in one image (more: 422)")
+    # Pixels alone do not bound the cost of an image: a 16-bit or RGBA pixel takes
+    # several times the memory of a grey one, decoded and while it is preprocessed.
+    max_decoded_bytes: int = Field(
+        64 * 1024 * 1024, gt=0,
+        description="largest image accepted, in bytes once decoded: width x height x 1 for 1-bit, grey and "
+        "palette images, x 4 for the rest (RGB, RGBA, 16- and 32-bit); more: 413",
+    )
+    large_image_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="decoded size from which an image counts as large (see max_large_images)"
+    )
+    max_large_images: int = Field(
+        2, gt=0, description="large images decoded and preprocessed at once, per worker process"
+    )
+    # A large image waits in one of the classification threads, which every request
+    # needs: waiting long would let a burst of large images hold up small ones.
+    large_image_wait_s: float = Field(
+        0.0, ge=0, description="how long a large image may wait for its turn; then the request gets a 503"
+    )
+    # Slow clients: without these, a connection that trickles its request holds a
+    # socket and a task for as long as it likes.
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="time a connection has to send a complete request head (digitpad-serve only)"
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, gt=0, description="largest request head (URL and headers); more: 431 (digitpad-serve only)"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="time a request has to send its whole body once the app reads it; more: 408"
+    )
+    keep_alive_s: int = Field(5, gt=0, description="how long an idle keep-alive connection stays open")
+    static_max_age_s: int = Field(
+        300, ge=0, description="how long browsers may cache /static files without asking (not versioned: short)"
+    )
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))
@@ -31,6 +65,34 @@ class Settings(BaseSettings):
     telemetry: bool = Field(False, description="FastAPI's OpenTelemetry traces, metrics and logs")
 
 
+    require_model: bool = Field(
+        True, description="digitpad-serve refuses to start without a model (false: it starts and answers 503)"
+    )
+
+
+class SettingsError(Exception):
+    """A setting's value is invalid; the message names the environment variable that was set."""
+
+
+def environment_variable(name: str) -> str:
+    """The variable a setting (named by its field or one of its aliases) was read
+    from: an alias that is set (PORT), or DIGITPAD_<NAME>."""
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        names = [c for c in alias.choices if isinstance(c, str)] if isinstance(alias, AliasChoices) else []
+        if name == field or name in names:
+            return next((n for n in names if n in os.environ), f"DIGITPAD_{field.upper()}")
+    return name
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings; raises SettingsError, one line, for an invalid value."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = environment_variable(str(error["loc"][0]) if error["loc"] else "")
+            problems.append(f"{name}={os.environ.get(name, '')!r}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None

@@ -17,7 +17,7 @@ app = FastAPI()
 
 
 @app.post("/predict")
-async def predict(file: UploadFile = File(...)):
+async def predict(file: UploadFile = File(...)):  # noqa: B008 (the tutorial's own style)
     image = Image.open(io.BytesIO(await file.read())).convert("L").resize((28, 28))
     x = np.asarray(ImageOps.invert(image), dtype="float32").reshape(1, 28, 28, 1) / 255.0
     probabilities = model.predict(x)[0]

@@ -221,7 +221,7 @@ async function predict(body, headers) {
     if (seq < state.shown) return;
     state.shown = seq;
     if (!response.ok) {
-      showProblem(response.status, result.detail);
+      showProblem(response.status, result);
       return;
     }
     showResult(result, performance.now() - started);
@@ -353,13 +353,18 @@ function showError(message) {
   errorEl.hidden = false;
 }
 
-function showProblem(status, detail) {
+function showProblem(status, problem) {
   const reasons = {
-    413: "That image is too large.",
-    415: "That kind of file isn't supported: use a PNG, JPEG or WebP image.",
+    no_ink: "I can't see a digit there: draw a little bigger or darker.",
+    too_many_digits: "That's more digits than I read at once.",
+    image_too_large: "That image is too large.",
+    body_too_large: "That image is too large.",
+    unsupported_image_type: "That kind of file isn't supported: use a PNG, JPEG or WebP image.",
+    unsupported_media_type: "That kind of file isn't supported: use a PNG, JPEG or WebP image.",
   };
-  const reason = reasons[status] || (detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : `The server answered ${status}.`);
-  showError(status === 422 && /no ink/.test(detail || "") ? "I can't see a digit there: draw a little bigger or darker." : reason);
+  const detail = problem.detail || "";
+  showError(reasons[problem.code] ||
+    (detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : `The server answered ${status}.`));
 }
 
 // ---- uploads: file picker, drag and drop, paste -----------------------------

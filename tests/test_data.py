@@ -82,8 +82,19 @@ def test_wrong_data_dir_is_one_line_not_a_traceback(tmp_path, command):
             [sys.executable, "-m", command, "--data-dir", str(data_dir), "--out", str(tmp_path / "out")]
             if command == "training.train"
             else [sys.executable, "-m", command, "--data-dir", str(data_dir)],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )
         assert result.returncode == 2
         assert result.stderr.strip().count("\n") == 0, result.stderr
         assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_offline_download_is_one_clear_error(monkeypatch):
+    import keras
+
+    def offline():
+        raise OSError("URL fetch failure on https://storage.googleapis.com/...: no route to host")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(DataError, match="could not download MNIST .*pass --data-dir"):
+        load_mnist(None)

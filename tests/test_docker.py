@@ -17,7 +17,7 @@ MAX_IMAGE_BYTES = 450 * 1000 * 1000
 
 
 def docker_works() -> bool:
-    return bool(shutil.which("docker")) and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    return bool(shutil.which("docker")) and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
 
 
 pytestmark = [
@@ -70,4 +70,4 @@ def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):
             assert time.monotonic() < deadline, "HEALTHCHECK never passed"
             time.sleep(1)
     finally:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True)
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)

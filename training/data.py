@@ -96,7 +96,11 @@ def load_mnist(data_dir: Path | None) -> Mnist:
     if data_dir is None:
         import keras
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as exc:  # noqa: BLE001 (the download's many failure types all mean the same here)
+            raise DataError(f"could not download MNIST ({type(exc).__name__}: {str(exc)[:120]}); "
+                            "pass --data-dir with the four MNIST IDX files") from None
         provenance = {"source": "keras.datasets.mnist.load_data()"}
         return Mnist(x_train, y_train, x_test, y_test, provenance)
     return load_idx_folder(data_dir, "MNIST")

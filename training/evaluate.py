@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.card import ModelCard
 from app.inference import NOT_A_DIGIT, KerasPredictor, LiteRTPredictor, Predictor, read_digits
 from app.preprocess import to_model_inputs
 from training.data import DataError, load_mnist, load_semeion, load_usps
@@ -151,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     threshold = args.threshold
     if threshold is None:
-        card = json.loads((args.model.parent / "model_card.json").read_text())
-        threshold = card["not_a_digit"]["threshold"]
+        threshold = ModelCard.read(args.model.parent / "model_card.json").not_a_digit.threshold
     predictor = LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)
     digits = digit_sets(to_model_inputs(mnist.x_test), mnist.y_test, args.usps, args.semeion)
     results = without_scores(evaluate(predictor, digits, negatives, threshold))

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.card import ModelCard
 from app.classifier import Classifier
 from app.errors import ImageError
 from app.inference import LiteRTPredictor
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    card = json.loads((args.models / "model_card.json").read_text())
+    card = ModelCard.read(args.models / "model_card.json")
     classifier = Classifier(LiteRTPredictor(args.models / "digitpad.tflite"), card, "litert", 40_000_000, 20)
     sources = {"mnist_test": (mnist.x_test, mnist.y_test)}
     if args.usps.exists():

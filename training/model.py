@@ -1,5 +1,5 @@
 """The networks: the served CNN, and the small dense network kept for comparison.
-Both read 11 classes: the digits 0-9, then "not a digit"."""
+Both read 12 classes: the digits 0-9, "not a digit" and "several digits"."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from app.inference import NOT_A_DIGIT, SEVERAL_DIGITS
 from app.preprocess import to_model_inputs
 from training import drawn
 from training.data import DataError, load_fashion
@@ -174,8 +175,10 @@ def fashion(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...], n:
     return images[np.sort(chosen)]
 
 
-def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Path, seed: int) -> np.ndarray:
-    """(n, 28, 28) preprocessed non-digits from the training kinds of every source."""
+def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Path, seed: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) preprocessed non-digits from the training kinds of every source, and
+    their labels: NOT_A_DIGIT, or SEVERAL_DIGITS for numbers."""
     rng = np.random.default_rng(seed)
     fonts = list(font_files(TRAIN_FONTS).values())
     kinds = [kind for kind in drawn.DOODLES if kind not in HELDOUT_DOODLES]
@@ -186,9 +189,10 @@ def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Pat
         to_model_inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
         to_model_inputs(doodles(kinds, counts.doodles, rng)),
         to_model_inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
-        to_model_inputs(numbers(mnist_train, counts.numbers, rng)),
     ]
-    return np.concatenate(parts)
+    several = to_model_inputs(numbers(mnist_train, counts.numbers, rng))
+    labels = np.r_[np.full(sum(map(len, parts)), NOT_A_DIGIT), np.full(len(several), SEVERAL_DIGITS)]
+    return np.concatenate([*parts, several]), labels.astype(np.uint8)
 
 
 def heldout_negatives(mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_source: int = 1000

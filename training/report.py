@@ -1,8 +1,7 @@
-"""What describes a trained model: the model card (JSON) and the plots."""
+"""What describes a trained model beside its card: the library versions and the plots."""
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
@@ -25,10 +24,6 @@ def versions() -> dict[str, str]:
         "numpy": np.__version__,
         "pillow": PIL.__version__,
     }
-
-
-def write_card(path: Path, card: dict) -> None:
-    path.write_text(json.dumps(card, indent=2) + "\n")
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.inference import NOT_A_DIGIT
+from app.card import ModelCard
+from app.inference import CLASSES
 from app.preprocess import to_model_inputs
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven
@@ -65,7 +66,7 @@ PATIENCE = 10  # a safeguard: validation loss on a few thousand images is noisy 
 STRETCHED = 0.2  # share of training digits stretched to fill their box (augmentation)
 QUICK_TRAIN, QUICK_TEST = 2048, 1000
 NEGATIVES = 1.0  # times Counts(): 19,000 non-digits
-EUROPEAN_DIGITS = 1500  # drawn 1s with a long flag and crossed 7s of each, which MNIST has few of
+EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, and crossed 7s; MNIST has few
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -105,14 +106,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train(args: argparse.Namespace, mnist: Mnist) -> dict:
+def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
     import keras
     import tensorflow as tf
 
     from app.inference import LiteRTPredictor
     from training.augment import augmenter, stretch_some
     from training.model import build_model
-    from training.report import plot_confusion, plot_history, plot_scores, versions, write_card
+    from training.report import plot_confusion, plot_history, plot_scores, versions
 
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
@@ -128,17 +129,18 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
     x_train, x_test = to_model_inputs(x_train), to_model_inputs(x_test)
     rng = np.random.default_rng(args.seed)
-    drawings = [european_one(rng) for _ in range(european)] + [european_seven(rng) for _ in range(european)]
-    x_drawn = to_model_inputs(drawings).reshape(-1, 28, 28)
-    y_drawn = np.repeat(np.uint8([1, 7]), european)
-    x_negatives = (training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
-                   if negatives_share > 0 else np.zeros((0, 28, 28), np.float32))
+    makers = {1: european_one, 7: european_seven}
+    x_drawn = to_model_inputs([make(rng) for make in makers.values() for _ in range(european)]).reshape(-1, 28, 28)
+    y_drawn = np.repeat(np.uint8(list(makers)), european)
+    x_negatives, y_negatives = (
+        training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
+        if negatives_share > 0 else (np.zeros((0, 28, 28), np.float32), np.zeros(0, np.uint8)))
     heldout = heldout_negatives(mnist.x_test, args.fashion_dir, args.seed, 200 if args.quick else 1000)
     print(f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn 1s and 7s, {len(x_negatives)} non-digits",
           flush=True)
     n_digits = len(x_train)
     x_train = np.concatenate([x_train, x_drawn, x_negatives])
-    y_train = np.concatenate([y_train, y_drawn, np.full(len(x_negatives), NOT_A_DIGIT, np.uint8)])
+    y_train = np.concatenate([y_train, y_drawn, y_negatives])
 
     n_val = int(len(x_train) * args.val_split)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
@@ -187,7 +189,7 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
     plot_confusion(results["mnist_test"]["confusion"], out / "confusion_matrix.png",
                    f"MNIST test set: {results['mnist_test']['accuracy']:.2%} right")
     plot_scores(scores, DIGIT_SETS, args.threshold, out / "not_a_digit_scores.png")
-    card = {
+    card = ModelCard.model_validate({
         "name": "digitpad",
         "version": sha256(out / "digitpad.tflite")[:12],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -195,17 +197,19 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
         "parameters": model.count_params(),
         "input": {"shape": [28, 28, 1], "dtype": "float32", "range": [0, 1],
                   "meaning": "white ink on black, digit in a 20x20 box centred by mass (app.preprocess)"},
-        "output": {"shape": [NOT_A_DIGIT + 1],
-                   "meaning": "softmax probabilities of the digits 0-9, then of 'not a digit'"},
+        "output": {"shape": [CLASSES],
+                   "meaning": "softmax probabilities of the digits 0-9, 'not a digit' and 'several digits'"},
         "not_a_digit": {
             "threshold": args.threshold,
-            "score": "the model's probability of 'not a digit'; is_digit is false where it is >= threshold",
+            "score": "the model's probability of 'not a digit' or 'several digits'; is_digit is false where "
+                     "it is >= threshold",
             "threshold_choice": "0.5: rejected when 'not a digit' is more probable than all ten digits "
                                 "together; metrics.sweep shows other thresholds on held-out data",
             "training_sources": {
                 "fonts": sorted(TRAIN_FONTS), "stroked_letters": list(TRAIN_HERSHEY), "doodles": sorted(set(DOODLES) - set(HELDOUT_DOODLES)),
                 "fashion_classes": [FASHION_CLASSES[c] for c in range(10) if c not in HELDOUT_FASHION],
-                "numbers": "two or three MNIST training digits side by side",
+                "numbers": "two or three MNIST training digits apart, touching or overlapping (class "
+                           "'several digits', which /read cuts)",
             },
             "heldout_sources": sorted(heldout),
         },
@@ -221,8 +225,8 @@ def train(args: argparse.Namespace, mnist: Mnist) -> dict:
         "data": {**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
         "versions": versions(),
         "files": {name: sha256(out / name) for name in ("digitpad.keras", "digitpad.tflite")},
-    }
-    write_card(out / "model_card.json", card)
+    })
+    card.write(out / "model_card.json")
     shutil.rmtree(work)
     print(summary(results))
     print(f"LiteRT vs Keras: max |difference| {parity:.2e}; trained in {train_seconds:.0f} s; wrote {out}/")

@@ -1,0 +1,72 @@
+"""The model card (models/model_card.json): what training writes beside the model and
+the service reads, validated, when it loads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class Tensor(BaseModel):
+    shape: list[int]
+    dtype: str = "float32"
+    range: list[float] | None = None
+    meaning: str
+
+
+class DigitScores(BaseModel):
+    images: int
+    accuracy: float = Field(description="share read right; a digit rejected as not a digit counts as wrong")
+    false_rejection: float = Field(description="share rejected as not a digit")
+    per_class: list[float]
+    confusion: list[list[int]] | None = Field(
+        None, description="true digit x (digit read, then rejected); for MNIST's test set"
+    )
+
+
+class Rejection(BaseModel):
+    images: int
+    rejected: float
+
+
+class Metrics(BaseModel):
+    threshold: float
+    mnist_test: DigitScores
+    usps: DigitScores | None
+    semeion: DigitScores | None
+    negatives: dict[str, Rejection] = Field(description="held-out kinds of non-digit, never trained on")
+    negatives_rejected_mean: float | None = None
+    sweep: list[dict[str, float]] = Field(description="false rejection and rejection at other thresholds")
+
+
+class NotADigitCard(BaseModel):
+    threshold: float
+    score: str
+    threshold_choice: str
+    training_sources: dict[str, list[str] | str]
+    heldout_sources: list[str]
+
+
+class ModelCard(BaseModel):
+    name: str
+    version: str
+    created: str
+    architecture: str
+    parameters: int
+    input: Tensor
+    output: Tensor
+    not_a_digit: NotADigitCard
+    metrics: Metrics
+    litert_max_abs_difference: float
+    training: dict[str, float | int | bool | str]
+    data: dict
+    versions: dict[str, str]
+    files: dict[str, str]
+
+    @classmethod
+    def read(cls, path: Path) -> ModelCard:
+        return cls.model_validate_json(path.read_text())
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.model_dump_json(indent=2) + "\n")

@@ -1,0 +1,338 @@
+"""Hostile clients (issue 14, "Attacker"): images that cost far more to decode than
+their size says, forged log lines, clients that vanish or stall, and the headers
+that tell a browser what it may cache and use.
+
+The server tests run a real digitpad-serve process with the committed model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from app.decode import DecodeLimits, DecoderBusy, decode
+from app.errors import ImageTooLarge
+from app.main import create_app
+from app.middleware import printable
+from app.settings import Settings
+from tests.conftest import ROOT, Server, free_port, wait_ready
+from tests.drawing import draw, encode
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; SO_REUSEPORT workers")
+
+MAX_PIXELS = 40_000_000
+NORMAL_PNG = encode(draw(7))
+
+
+@contextmanager
+def logged_server(tmp_path: Path, **environment: str) -> Iterator[tuple[Server, Path]]:
+    """A real digitpad-serve process, and the file its log goes to."""
+    port = free_port()
+    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "info", **environment}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", port, process)
+    try:
+        wait_ready(server.url, process)
+        yield server, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def deep_png(side: int) -> bytes:
+    """A 16-bit grey PNG, nearly all zeros (so a few kB), with one bright square."""
+    image = Image.new("I;16", (side, side), 0)
+    image.paste(60000, (side // 3, side // 3, side // 2, side // 2))
+    return encode(image)
+
+
+def post_png(url: str, data: bytes, timeout: float = 60) -> httpx.Response:
+    return httpx.post(f"{url}/predict", content=data, headers={"content-type": "image/png"}, timeout=timeout)
+
+
+def _processes(pid: int) -> list[int]:
+    """The process and its children (the workers, when there are several)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def _memory_mb(pid: int, field: str) -> float:
+    total = 0
+    for process in _processes(pid):
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def rss_mb(pid: int) -> float:
+    return _memory_mb(pid, "VmRSS")
+
+
+def reset_peak_rss(pid: int) -> None:
+    for process in _processes(pid):
+        Path(f"/proc/{process}/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
+
+
+def peak_rss_mb(pid: int) -> float:
+    return _memory_mb(pid, "VmHWM")
+
+
+def burst(url: str, image: bytes, clients: int = 8, rounds: int = 4) -> tuple[list[httpx.Response], list[float]]:
+    """`clients` at once post `image`, `rounds` times each, while normal drawings are
+    posted one after another: the answers to the images, and the normal latencies."""
+    answers: list[httpx.Response] = []
+
+    def client() -> None:
+        answers.extend(post_png(url, image) for _ in range(rounds))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    latencies = []
+    for _ in range(500):  # bounded; the burst ends long before
+        started = time.perf_counter()
+        assert post_png(url, NORMAL_PNG).status_code == 200
+        latencies.append(time.perf_counter() - started)
+        if not any(thread.is_alive() for thread in threads):
+            break
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == clients * rounds
+    return answers, latencies
+
+
+# 1. Images that cost much more to decode than their size says.
+
+
+def test_deep_images_get_a_lower_pixel_allowance():
+    limits = DecodeLimits(1_000_000, 10**9, threading.BoundedSemaphore(1), 0)
+    grey = encode(Image.new("L", (600, 600)))  # 360,000 bytes decoded
+    assert decode(grey, MAX_PIXELS, limits).size == (600, 600)
+    for mode in ("I;16", "RGBA", "RGB", "LA"):  # 1,440,000 bytes
+        with pytest.raises(ImageTooLarge, match="bytes decoded") as error:
+            decode(encode(Image.new(mode, (600, 600))), MAX_PIXELS, limits)
+        assert error.value.status_code == 413
+    with pytest.raises(ImageTooLarge, match="bytes decoded"):  # flattened as RGBA
+        decode(encode(Image.new("P", (600, 600)), transparency=0), MAX_PIXELS, limits)
+
+
+def test_jpeg_is_counted_at_the_size_it_is_decoded_to():
+    photo = encode(Image.new("RGB", (4000, 3000), (200, 200, 200)), "JPEG")  # 48 MB at full size
+    limits = DecodeLimits(20_000_000, 10**9, threading.BoundedSemaphore(1), 0)
+    assert decode(photo, MAX_PIXELS, limits).size == (2000, 1500)
+
+
+def test_large_images_take_turns_and_give_their_turn_back():
+    limits = DecodeLimits(10**9, 1_000_000, threading.BoundedSemaphore(1), 0)
+    large = encode(Image.new("RGB", (600, 600)))  # 1.44 MB decoded: large
+    small = encode(Image.new("RGB", (400, 400)))
+    first = decode(large, MAX_PIXELS, limits)
+    with pytest.raises(DecoderBusy) as busy:
+        decode(large, MAX_PIXELS, limits)
+    assert busy.value.status_code == 503
+    assert decode(small, MAX_PIXELS, limits).size == (400, 400)  # small ones never wait
+    del first  # freeing the image frees its turn, at once
+    assert decode(large, MAX_PIXELS, limits).size == (600, 600)
+
+
+@linux_only
+def test_a_burst_of_deep_images_is_refused_cheaply_and_normal_requests_go_on(tmp_path):
+    hostile = deep_png(6000)  # 36 Mpx, under the pixel limit; 144 MB decoded as counted
+    assert len(hostile) < 200_000
+    with logged_server(tmp_path, DIGITPAD_LOG_LEVEL="warning") as (server, _):
+        pid = server.process.pid
+        assert post_png(server.url, NORMAL_PNG).status_code == 200
+        before = rss_mb(pid)
+        reset_peak_rss(pid)
+        answers, latencies = burst(server.url, hostile)
+        peak, after = peak_rss_mb(pid), rss_mb(pid)
+    print(f"\ndeep burst: RSS {before:.0f} MB before, {peak:.0f} MB peak, {after:.0f} MB after; "
+          f"normal requests: n={len(latencies)} p50={statistics.median(latencies) * 1000:.0f} ms")
+    assert {a.status_code for a in answers} == {413}
+    assert all("bytes decoded" in a.json()["detail"] for a in answers)
+    assert peak - before < 100  # before the limits, 8 at once took 2.4 GB
+    assert statistics.median(latencies) < 0.5 and max(latencies) < 2  # before: up to 10 s
+
+
+@linux_only
+def test_large_images_under_the_limit_are_processed_a_few_at_a_time(tmp_path):
+    large = deep_png(2800)  # 31 MB decoded as counted: under the limit, and large
+    with logged_server(tmp_path, DIGITPAD_LOG_LEVEL="warning", DIGITPAD_MAX_LARGE_IMAGES="1") as (server, _):
+        pid = server.process.pid
+        assert post_png(server.url, NORMAL_PNG).status_code == 200
+        reset_peak_rss(pid)
+        before = rss_mb(pid)
+        assert post_png(server.url, large).status_code == 200
+        one = peak_rss_mb(pid) - before
+        reset_peak_rss(pid)
+        before = rss_mb(pid)
+        answers, latencies = burst(server.url, large)
+        peak, after = peak_rss_mb(pid), rss_mb(pid)
+        # Turns are given back when each image is done with, whatever its answer.
+        blank = encode(Image.new("I;16", (2800, 2800)))
+        assert [post_png(server.url, image).status_code for image in (blank, blank, large)] == [422, 422, 200]
+    print(f"\nlarge burst: one image {one:.0f} MB; RSS {before:.0f} MB before, {peak:.0f} MB peak, "
+          f"{after:.0f} MB after; normal requests: n={len(latencies)} "
+          f"p50={statistics.median(latencies) * 1000:.0f} ms")
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {200, 503} and 200 in statuses
+    assert all("try again" in a.json()["detail"] for a in answers if a.status_code == 503)
+    assert peak - before < 2.5 * one  # one at a time (and what malloc keeps), not one per thread
+    assert statistics.median(latencies) < 0.5 and max(latencies) < 2
+
+
+# 2. Log injection.
+
+
+def test_request_log_escapes_what_the_client_controls(tmp_path, caplog):
+    client = TestClient(create_app(Settings(model_dir=tmp_path)))
+    forged = "2026-11-25 07:00:00,000 INFO digitpad: POST /admin 200 0.1ms"
+    with caplog.at_level(logging.INFO, logger="digitpad"):
+        client.get("/x%0a" + forged.replace(" ", "%20") + "%0d%1b[31m%00%e2%80%a8%5cn")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "digitpad" and "/x" in r.getMessage()]
+    assert line.startswith("GET /x\\n2026-11-25") and " 404 " in line
+    assert "\\r\\x1b[31m\\x00\\u2028\\\\n" in line  # a backslash the client sent is escaped too
+    assert line.isprintable()
+
+
+def test_printable_leaves_ordinary_paths_alone():
+    assert printable("/static/app.js") == "/static/app.js"
+    assert printable("/é/数字") == "/é/数字"
+
+
+# 3. Clients that go away half-way through their body.
+
+
+@linux_only
+def test_client_disconnect_mid_body_is_one_log_line_not_a_500(tmp_path):
+    bodies = {
+        "image/png": NORMAL_PNG[:100],
+        "application/json": b'{"image": "data:image/png;base64,iVBORw0KGgo',
+        "multipart/form-data; boundary=xyz": b'--xyz\r\nContent-Disposition: form-data; name="file"; '
+                                             b'filename="a.png"\r\nContent-Type: image/png\r\n\r\n' + NORMAL_PNG[:100],
+    }
+    with logged_server(tmp_path) as (server, log_path):
+        for content_type, body in bodies.items():
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+                             f"Content-Length: 100000\r\n\r\n".encode() + body)
+                time.sleep(0.2)  # the app is reading the body when the client goes
+        for _ in range(50):
+            log = log_path.read_text()
+            if log.count("client disconnected") >= 3:
+                break
+            time.sleep(0.1)
+    disconnects = [line for line in log.splitlines() if "POST /predict" in line]
+    assert len(disconnects) == 3 and all("client disconnected" in line for line in disconnects), log
+    assert "Traceback" not in log and "ClientDisconnect" not in log and " 500 " not in log
+
+
+# 4. Slow clients.
+
+SLOW = {"DIGITPAD_HEADER_TIMEOUT_S": "1", "DIGITPAD_BODY_TIMEOUT_S": "1", "DIGITPAD_KEEP_ALIVE_S": "1",
+        "DIGITPAD_LOG_LEVEL": "warning"}
+
+
+def closed_after(sock: socket.socket, limit: float = 5) -> tuple[float, bytes]:
+    """Seconds until the server closes `sock`, and what it sent before."""
+    started = time.monotonic()
+    sock.settimeout(limit)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except TimeoutError:
+        pytest.fail(f"connection still open after {limit} s")
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started, received
+
+
+@linux_only
+def test_stalled_heads_and_silent_connections_are_closed(tmp_path):
+    with logged_server(tmp_path, **SLOW) as (server, _):
+        silent = socket.create_connection(("127.0.0.1", server.port))
+        half_heads = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(50)]
+        for sock in half_heads:
+            sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+        with silent:
+            assert closed_after(silent)[0] < 2.5
+        for sock in half_heads:
+            with sock:
+                assert closed_after(sock)[0] < 2.5
+
+        with socket.create_connection(("127.0.0.1", server.port)) as trickle:  # a byte every 0.2 s
+            started = time.monotonic()
+            try:
+                for byte in b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40:
+                    trickle.sendall(bytes([byte]))
+                    time.sleep(0.2)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            assert time.monotonic() - started < 2.5
+
+        with socket.create_connection(("127.0.0.1", server.port)) as idle:  # keep-alive, then nothing
+            idle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            seconds, answer = closed_after(idle)
+            assert answer.startswith(b"HTTP/1.1 200") and seconds < 2.5
+
+
+@linux_only
+def test_stalled_body_gets_408_and_is_closed(tmp_path):
+    with logged_server(tmp_path, **SLOW) as (server, _), socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                     b"Content-Length: 10000\r\n\r\n" + NORMAL_PNG[:100])
+        seconds, answer = closed_after(sock)
+    assert answer.startswith(b"HTTP/1.1 408") and b'"detail":"request body not received within 1 s"' in answer
+    assert b'"code":"body_timeout"' in answer
+    assert seconds < 2.5
+
+
+@linux_only
+def test_oversized_head_gets_431(tmp_path):
+    with logged_server(tmp_path, **SLOW) as (server, _):
+        ok = httpx.get(f"{server.url}/health", headers={"x-padding": "a" * 10_000})
+        too_big = httpx.get(f"{server.url}/health", headers={"x-padding": "a" * 20_000})
+        big_body = post_png(server.url, b"\0" * 1_000_000)  # the body is not the head
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:  # one endless header line
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ")
+            for _ in range(5):  # 20 kB: refused after 16
+                sock.sendall(b"a" * 4000)
+                time.sleep(0.05)
+            _, unfinished = closed_after(sock)
+    assert ok.status_code == 200
+    assert too_big.status_code == 431 and "over the limit of 16384 bytes" in too_big.json()["detail"]
+    assert big_body.status_code == 400
+    assert unfinished.startswith(b"HTTP/1.1 431")
+
+
+# 5. Cache and permission headers.
+
+
+def test_cache_control_and_permissions_policy(tmp_path):
+    client = TestClient(create_app(Settings(model_dir=tmp_path, static_max_age_s=600)))
+    page, script, missing, health = (client.get(path) for path in ("/", "/static/app.js", "/static/nope.js", "/health"))
+    assert page.headers["cache-control"] == "no-cache"
+    assert script.headers["cache-control"] == "public, max-age=600"
+    assert "cache-control" not in missing.headers and "cache-control" not in health.headers
+    for response in (page, script, missing, health):
+        assert "camera=()" in response.headers["permissions-policy"]
+        assert "microphone=()" in response.headers["permissions-policy"]
