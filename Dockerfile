@@ -4,6 +4,7 @@
 
 # Build stage: the serving dependencies, in a virtual environment copied whole below.
 FROM python:3.11-slim AS build
+LABEL stage=digitpad-build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH

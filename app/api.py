@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from app.classifier import Classification, Classifier
+from app.classifier import Classification
+from app.deps import ClassifierDep, ExecutorDep, MaybeClassifierDep, SettingsDep
 from app.errors import ApiError, ImageError
 from app.schemas import (
     DigitReading,
@@ -60,13 +62,6 @@ ERRORS = {
 }
 
 
-def _classifier(request: Request) -> Classifier:
-    classifier = request.app.state.classifier
-    if classifier is None:
-        raise ApiError(503, "model not loaded", "model_not_loaded")
-    return classifier
-
-
 def _decode_base64(text: str) -> bytes:
     match = DATA_URL.match(text)
     if match and match["type"] and not match["type"].lower().startswith("image/"):
@@ -100,11 +95,11 @@ async def _image_bytes(request: Request) -> bytes:
     )
 
 
-async def _in_pool(request: Request, work: Callable[[bytes], T], data: bytes) -> T:
+async def _in_pool(executor: Executor, work: Callable[[bytes], T], data: bytes) -> T:
     """CPU-bound work off the event loop; image problems become their 4xx."""
     try:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(request.app.state.executor, work, data)
+        return await loop.run_in_executor(executor, work, data)
     except ImageError as exc:
         raise ApiError.of(exc) from exc
 
@@ -125,9 +120,9 @@ INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model 
 
 @router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
              summary="Read the digit in an image, or say it is not one")
-async def predict(request: Request, include_input: bool = INCLUDE_INPUT) -> Response:
-    classifier = _classifier(request)
-    result = await _in_pool(request, classifier.classify, await _image_bytes(request))
+async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
+                  include_input: bool = INCLUDE_INPUT) -> Response:
+    result = await _in_pool(executor, classifier.classify, await _image_bytes(request))
     prediction = Prediction(**_answer(result, include_input), model_version=classifier.version)
     # Already validated: serialised directly rather than checked again against response_model.
     return Response(prediction.model_dump_json(), media_type="application/json")
@@ -135,9 +130,9 @@ async def predict(request: Request, include_input: bool = INCLUDE_INPUT) -> Resp
 
 @router.post("/read", response_model=Reading, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
              summary="Read a number: every digit in an image, left to right, with a box for each")
-async def read(request: Request, include_input: bool = INCLUDE_INPUT) -> Response:
-    classifier = _classifier(request)
-    reading = await _in_pool(request, classifier.read, await _image_bytes(request))
+async def read(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
+               include_input: bool = INCLUDE_INPUT) -> Response:
+    reading = await _in_pool(executor, classifier.read, await _image_bytes(request))
     answer = Reading(
         number=reading.number,
         reason=reading.reason,
@@ -154,11 +149,10 @@ async def health() -> Health:
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},
             summary="Readiness: the model is loaded and warmed up")
-async def ready(request: Request):
-    classifier = request.app.state.classifier
+async def ready(classifier: MaybeClassifierDep, settings: SettingsDep):
     readiness = Readiness(
         ready=classifier is not None,
-        backend=request.app.state.settings.backend,
+        backend=settings.backend,
         model_version=classifier.version if classifier else None,
     )
     if classifier is None:
@@ -168,6 +162,5 @@ async def ready(request: Request):
 
 @router.get("/model", response_model=ModelInfo, responses={503: {"model": Problem}},
             summary="The model card: version, accuracy, not-a-digit threshold and rejection, training data")
-async def model_info(request: Request) -> ModelInfo:
-    classifier = _classifier(request)
+async def model_info(classifier: ClassifierDep) -> ModelInfo:
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)

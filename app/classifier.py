@@ -70,9 +70,10 @@ class Classifier:
     def threshold(self) -> float:
         return self.card.not_a_digit.threshold
 
-    def _classify(self, model_inputs: np.ndarray) -> list[Classification]:
-        """One model call for a batch of (28, 28) inputs."""
-        digits, score, is_digit = read_digits(self.predictor.predict(model_inputs), self.threshold)
+    def _classify(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
+        """A batch of (28, 28) inputs, in one model call unless their (n, 12) outputs are known."""
+        outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
+        digits, score, is_digit = read_digits(outputs, self.threshold)
         results = []
         for probabilities, s, ok, model_input in zip(digits, score, is_digit, model_inputs, strict=True):
             digit = int(probabilities.argmax())
@@ -85,7 +86,7 @@ class Classifier:
 
     def read_image(self, image: Image.Image) -> Reading:
         segments = segment(image, self.predictor.predict, self.max_digits)
-        results = self._classify(np.stack([s.model_input for s in segments]))
+        results = self._classify(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
 
     def read(self, data: bytes) -> Reading:

@@ -79,5 +79,5 @@ def read_digits(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray
     outputs = np.asarray(probabilities, dtype=np.float64)
     digits = outputs[:, :NOT_A_DIGIT]
     digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-30)
-    score = outputs[:, NOT_A_DIGIT:].sum(axis=1)
+    score = np.clip(outputs[:, NOT_A_DIGIT:].sum(axis=1), 0, 1)  # float32 softmax overshoots 1 by ~1e-7
     return digits, score, score < threshold

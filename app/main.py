@@ -31,8 +31,10 @@ def problem(status: int, detail: str, code: str, headers: dict[str, str] | None 
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, classifier: Classifier | None = None) -> FastAPI:
+    """The app; it loads the model at start-up, unless given one already loaded."""
     settings = settings or get_settings()
+    preloaded = classifier
     Image.MAX_IMAGE_PIXELS = settings.max_pixels  # Pillow's own decompression-bomb guard
     decode.configure(decode.DecodeLimits(
         settings.max_decoded_bytes, settings.large_image_bytes,
@@ -41,12 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.classifier = None
+        app.state.classifier = preloaded
         try:
-            classifier = Classifier.load(settings)
-            classifier.warm_up()
-            app.state.classifier = classifier
-            log.info("model %s loaded (%s backend)", classifier.version, settings.backend)
+            if preloaded is None:
+                loaded = Classifier.load(settings)
+                loaded.warm_up()
+                app.state.classifier = loaded
+                log.info("model %s loaded (%s backend)", loaded.version, settings.backend)
         except (OSError, ValueError, KeyError) as exc:  # /ready and /predict answer 503
             log.error("model not loaded from %s: %s", settings.model_dir, exc)
         # Classification is CPU-bound: more threads than cores add only memory (one

@@ -84,10 +84,10 @@ class LimitBodyTime:
             nonlocal deadline, body_done
             if body_done:  # from here on receive() only waits for a disconnect, which may take long
                 return await receive()
-            now = asyncio.get_running_loop().time()
-            deadline = deadline or now + self.timeout
+            deadline = deadline or asyncio.get_running_loop().time() + self.timeout
             try:
-                message = await asyncio.wait_for(receive(), max(deadline - now, 0))
+                async with asyncio.timeout_at(deadline):  # a timer, not a task per receive() as wait_for
+                    message = await receive()
             except TimeoutError:
                 raise BodyReadTimeout(self.timeout) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)

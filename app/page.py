@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.deps import MaybeClassifierDep
 from app.settings import ROOT
 
 router = APIRouter(include_in_schema=False)
@@ -13,8 +14,7 @@ templates = Jinja2Templates(directory=ROOT / "templates")
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
-    classifier = request.app.state.classifier
+async def index(request: Request, classifier: MaybeClassifierDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "index.html", {"model_version": classifier.version if classifier else None}
     )

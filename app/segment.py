@@ -1,13 +1,14 @@
 """A drawing of a number to its digits, left to right.
 
-The ink's connected components are the start. Parts of one digit (the top bar of a
-5 drawn as its own stroke, a broken 4 or 7) lie above one another, so components
-that overlap horizontally are merged; specks far smaller than the digits are
-dropped. Digits that touch make one component: when the classifier takes a part
-for several digits (it learnt that class from touching and overlapping MNIST
-digits), cut points are tried where the column profile is thinnest, and the cut
-whose halves it is surest of is kept if it is sure of both. Each digit then goes
-through the same `digit_input` as a single drawing.
+The ink's connected components (SciPy's `ndimage.label`) are the start; specks far
+smaller than the digits are dropped. Pieces of one digit are merged: parts stacked
+above one another (digits stand side by side, never stacked), and fragments far
+shorter than a digit beside their nearest neighbour (a 5's top bar drawn apart).
+Digits that touch make one component: when the classifier takes a part for several
+digits (it learnt that class from touching and overlapping MNIST digits), cut
+points are tried where the column profile is thinnest and few strokes cross, and
+the cut whose halves it is surest of is kept if it is sure of both. Each digit then
+goes through the same `digit_input` as a single drawing.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ SPECK = 0.08  # of the tallest part's height: smaller on both sides is noise
 NARROW = 0.5  # width over height: a part this narrow is one digit (or a 1), never cut
 WIDE = 0.85  # width over height: a part this wide may be two digits
 MAX_CUTS = 6  # cut points tried per split
+MAX_CROSSINGS = 2  # strokes a cut may go through
 MAX_SPLIT_DEPTH = 3  # a part is split at most this many times over (up to 8 digits)
-SEVERAL = 0.5  # a part this probably several digits is cut
+SEVERAL = 0.8  # a part this probably several digits is cut (a scribble can pass for several at 0.7)
 SURE_DIGIT = 0.5  # into halves each this probably one particular digit (or several again)
 VERY_SURE_DIGIT = 0.9  # what a wide part that is not a digit must be cut into
 
@@ -49,6 +51,7 @@ Judge = Callable[[np.ndarray], np.ndarray]
 class Segment:
     box: tuple[int, int, int, int]  # x, y, width, height in the input image's pixels
     model_input: np.ndarray  # (28, 28)
+    outputs: np.ndarray  # (12,): what the judge said of it, so it need not be asked again
 
 
 @dataclass
@@ -56,6 +59,7 @@ class _Part:
     ink: np.ndarray  # the part's own ink, cropped to its box (zero where other parts are)
     top: int
     left: int
+    outputs: np.ndarray | None = None  # the judge's (12,) probabilities, once asked
 
     @property
     def width(self) -> int:
@@ -142,8 +146,12 @@ def _cut(part: _Part, column: int) -> tuple[_Part, _Part] | None:
 
 
 def _candidate_cuts(part: _Part) -> list[int]:
-    """Columns in the middle of a part where the least ink crosses."""
-    profile = (part.ink > 0).sum(axis=0).astype(np.float64)
+    """Columns in the middle of a part where the least ink crosses, and at most
+    MAX_CROSSINGS strokes: two touching digits meet in a stroke or two, while a
+    column through the middle of a scribble crosses many."""
+    mask = part.ink > 0
+    profile = mask.sum(axis=0).astype(np.float64)
+    crossings = (mask & ~np.vstack([np.zeros((1, part.width), bool), mask[:-1]])).sum(axis=0)
     start, stop = int(part.width * 0.2), int(np.ceil(part.width * 0.8))
     if stop - start < 2:
         return []
@@ -151,6 +159,8 @@ def _candidate_cuts(part: _Part) -> list[int]:
     order = np.argsort(smooth, kind="stable")
     chosen: list[int] = []
     for offset in order:
+        if crossings[start + offset] > MAX_CROSSINGS:
+            continue
         if all(abs(offset - c) > part.width * 0.06 for c in chosen):
             chosen.append(int(offset))
         if len(chosen) == MAX_CUTS:
@@ -180,8 +190,8 @@ def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> li
     best = int(sure.min(axis=1).argmax())
     if sure[best].min() <= (SURE_DIGIT if several else VERY_SURE_DIGIT):
         return [part]
-    (left, right), (left_outputs, right_outputs) = splits[best], halves[best]
-    return _split(left, left_outputs, judge, depth + 1) + _split(right, right_outputs, judge, depth + 1)
+    (left, right), (left.outputs, right.outputs) = splits[best], halves[best]
+    return _split(left, left.outputs, judge, depth + 1) + _split(right, right.outputs, judge, depth + 1)
 
 
 def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
@@ -192,8 +202,9 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     if len(parts) > max_digits:
         raise UnprocessableImage(f"{len(parts)} separate parts: at most {max_digits} digits are read per image",
                                  "too_many_digits")
-    outputs = judge(np.stack([part.model_input for part in parts]))
-    parts = [digit for part, o in zip(parts, outputs, strict=True) for digit in _split(part, o, judge)]
+    for part, outputs in zip(parts, judge(np.stack([part.model_input for part in parts])), strict=True):
+        part.outputs = outputs
+    parts = [digit for part in parts for digit in _split(part, part.outputs, judge)]
     if len(parts) > max_digits:
         raise UnprocessableImage(f"{len(parts)} digits: at most {max_digits} are read per image", "too_many_digits")
     width, height = image.size
@@ -201,5 +212,5 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     for part in sorted(parts, key=lambda p: p.left):
         x, y = int(part.left) * factor, int(part.top) * factor
         box = (x, y, min(int(part.right) * factor, width) - x, min(int(part.bottom) * factor, height) - y)
-        segments.append(Segment(box, part.model_input))
+        segments.append(Segment(box, part.model_input, part.outputs))
     return segments

@@ -19,14 +19,14 @@ import sys
 
 from PIL import Image
 
-from benchmarks.serving import CANVAS, start
-from tests.drawing import STROKES
+from support.drawing import STROKES
+from support.servers import CANVAS, start
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 PORT = 8766
-BOX = (0.15, 0.1, 0.85, 0.9)  # where tests.drawing puts digits, as fractions of the pad
+BOX = (0.15, 0.1, 0.85, 0.9)  # where support.drawing puts digits, as fractions of the pad
 NUMBERS = ("2026", "42", "1704", "567", "10", "7420")
 FIXTURES = CANVAS.parents[1] / "tests" / "fixtures" / "numbers"
 

@@ -16,7 +16,7 @@ import numpy as np
 from app.decode import decode
 from app.inference import KerasPredictor, LiteRTPredictor
 from app.preprocess import to_model_input
-from benchmarks.serving import CANVAS
+from support.servers import CANVAS
 from training import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,66 +10,10 @@ and 32, for one and two worker processes. Figures, not pass/fail.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-import httpx
-
-from benchmarks import loadgen
-from tests.drawing import draw, encode
-
-ROOT = Path(__file__).resolve().parents[1]
-# What the page sends for a 7 drawn with the mouse: 280x280 RGBA, dark ink on white,
-# encoded by Chromium's canvas (recorded by benchmarks.canvas_capture).
-CANVAS = ROOT / "benchmarks" / "canvas-seven.png"
-# The same 7 as black ink on transparent, encoded by Pillow: compressed harder, slower to
-# decode, and transparency to flatten; a harder case than the page's.
-PILLOW_PNG = encode(draw(7))
-
-
-def process_tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn's workers)."""
-    pids, total = [pid], 0
-    while pids:
-        current = pids.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except FileNotFoundError:
-            continue
-        total += int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
-        pids += [int(child) for child in children]
-    return total / 1024
-
-
-def listening_sockets(port: int) -> int:
-    """How many sockets listen on `port` (IPv4): one per worker with SO_REUSEPORT."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for line in lines
-               if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port)  # 0A: LISTEN
-
-
-def start(command: list[str], port: int, env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, float]:
-    """Starts a server; returns it and the seconds until its first successful prediction
-    (then waits until every worker listens)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cold = None
-    while cold is None or listening_sockets(port) < workers:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command} exited with {process.returncode}")
-        try:
-            files = {"file": ("seven.png", PILLOW_PNG, "image/png")}
-            if cold is None and httpx.post(f"http://127.0.0.1:{port}/predict", files=files, timeout=5).status_code == 200:
-                cold = time.perf_counter() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.02)
-    return process, cold
+from support import loadgen
+from support.servers import CANVAS, PILLOW_PNG, process_tree_rss_mb, start
 
 
 def row(name: str, result: loadgen.Result, concurrency: int) -> str:

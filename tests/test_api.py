@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.drawing import draw, encode
+from support.drawing import draw, encode
 
 CANVAS_PNG = encode(draw(7))
 
@@ -38,7 +38,7 @@ def test_reads_drawn_digits(client, digit):
 
 def test_reads_the_png_the_page_sends(client):
     """What Chromium's canvas exported for a mouse-drawn 7 (the serving benchmark's input)."""
-    from benchmarks.serving import CANVAS
+    from support.servers import CANVAS
 
     assert post_raw(client, CANVAS.read_bytes()).json()["digit"] == 7
 
@@ -154,13 +154,13 @@ def test_litert_serving_never_imports_tensorflow():
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from support.paths import ROOT
 
     script = (
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
         "from app.main import app\n"
-        "from tests.drawing import draw, encode\n"
+        "from support.drawing import draw, encode\n"
         "with TestClient(app) as client:\n"
         "    r = client.post('/predict', content=encode(draw(7)), headers={'content-type': 'image/png'})\n"
         "    assert r.json()['digit'] == 7, r.text\n"

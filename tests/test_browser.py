@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT
-from tests.drawing import SHAPES, STROKES, draw, encode
+from support.drawing import SHAPES, STROKES, draw, encode
+from support.paths import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -102,7 +102,7 @@ def phone(browser, live_server) -> Iterator[Visit]:
 def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12,
                cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)) -> list[tuple[float, float]]:
     """Page coordinates along a stroke given in fractions of `cell`, a part of the pad
-    (left, top, right, bottom; by default where tests.drawing puts digits)."""
+    (left, top, right, bottom; by default where support.drawing puts digits)."""
     box = visit.page.get_by_test_id("pad").bounding_box()
     left, top, right, bottom = cell
     scaled = [(box["x"] + box["width"] * (left + x * (right - left)),

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import MNIST_DIR, ROOT, SHARED_DATA, needs_mnist
+from support.paths import MNIST_DIR, ROOT, SHARED_DATA, needs_mnist
 from training.data import DataError, load_mnist, load_semeion, load_usps, read_idx
 
 

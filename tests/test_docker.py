@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port
-from tests.drawing import draw, encode
-from tests.drawing import number as number_image
+from support.drawing import draw, encode
+from support.drawing import number as number_image
+from support.servers import ROOT, free_port
 
 TAG = "digitpad:test"
 MAX_IMAGE_BYTES = 450 * 1000 * 1000

@@ -29,8 +29,8 @@ from app.errors import ImageTooLarge
 from app.main import create_app
 from app.middleware import printable
 from app.settings import Settings
-from tests.conftest import ROOT, Server, free_port, wait_ready
-from tests.drawing import draw, encode
+from support.drawing import draw, encode
+from support.servers import ROOT, Server, free_port, wait_ready
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; SO_REUSEPORT workers")
 

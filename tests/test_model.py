@@ -7,7 +7,7 @@ import pytest
 
 from app.inference import KerasPredictor, LiteRTPredictor
 from app.preprocess import to_model_inputs
-from tests.conftest import MNIST_DIR, ROOT, needs_mnist
+from support.paths import MNIST_DIR, ROOT, needs_mnist
 from training import evaluate
 from training.data import load_mnist
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.inference import NOT_A_DIGIT, read_digits
-from tests.conftest import MNIST_DIR, ROOT, needs_mnist
-from tests.drawing import draw, encode, graph_paper
+from support.drawing import draw, encode, graph_paper
+from support.paths import MNIST_DIR, ROOT, needs_mnist
 from training import drawn, negatives
 from training.data import DataError, load_fashion
 from training.evaluate import Scores, sweep
@@ -145,3 +145,9 @@ def test_makefile_installs_every_package_training_needs():
     makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     line = next(line for line in makefile.splitlines() if line.startswith("TRAIN_PACKAGES :="))
     assert set(line.split(":=")[1].split()) == {"dataset-fashion-mnist", *negatives.FONT_PACKAGES.split()}
+
+
+def test_the_score_stays_a_probability_when_float32_overshoots():
+    outputs = np.zeros((1, 12), np.float32)
+    outputs[0, 10], outputs[0, 11] = np.float32(0.6000001), np.float32(0.4000001)  # sums past 1 in float32
+    assert read_digits(outputs, threshold=0.5)[1][0] <= 1

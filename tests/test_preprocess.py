@@ -8,8 +8,8 @@ from PIL import Image, ImageDraw
 from app.decode import decode
 from app.errors import ImageError, ImageTooLarge, UndecodableImage, UnprocessableImage, UnsupportedImageType
 from app.preprocess import SIZE, _stroke_width, to_model_input
-from tests.conftest import MNIST_DIR, needs_mnist
-from tests.drawing import draw, encode, framed, graph_paper
+from support.drawing import draw, encode, framed, graph_paper
+from support.paths import MNIST_DIR, needs_mnist
 
 MAX_PIXELS = 40_000_000
 

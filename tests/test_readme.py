@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT
+from support.paths import ROOT
 
 README = (ROOT / "README.md").read_text()
 

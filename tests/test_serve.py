@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port
+from support.servers import ROOT, free_port
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT workers are Linux only")
 

@@ -10,10 +10,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from benchmarks import loadgen
-from benchmarks.serving import listening_sockets, process_tree_rss_mb
-from tests.conftest import running_server
-from tests.drawing import draw, encode
+from support import loadgen
+from support.drawing import draw, encode
+from support.servers import listening_sockets, process_tree_rss_mb, running_server
 
 pytestmark = pytest.mark.soak
 TOTAL, CONCURRENCY, WINDOW = 20_000, 32, 1_000

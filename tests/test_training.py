@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import MNIST_DIR, ROOT, needs_mnist
+from support.paths import MNIST_DIR, ROOT, needs_mnist
 
 pytestmark = [pytest.mark.training, needs_mnist()]
 OUTPUTS = ["digitpad.keras", "digitpad.tflite", "model_card.json", "history.csv", "learning_curves.png",
