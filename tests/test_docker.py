@@ -71,3 +71,13 @@ def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):
             time.sleep(1)
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+
+
+def test_the_readme_prune_command_removes_the_build_stage(image):
+    """The build stage is left behind untagged; the README's command removes it, and not the image."""
+    readme = (ROOT / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if line.startswith("docker image prune"))
+    assert docker("images", "--quiet", "--filter", "label=stage=digitpad-build")
+    subprocess.run(command.split(), check=True, capture_output=True, timeout=120)
+    assert not docker("images", "--quiet", "--filter", "label=stage=digitpad-build")
+    assert docker("images", "--quiet", image)

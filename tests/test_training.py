@@ -43,7 +43,7 @@ def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     card = json.loads((first / "model_card.json").read_text())
     assert card["training"]["seed"] == 1234 and card["training"]["quick"] is True
     assert card["training"]["train_digits"] == 2048 and card["training"]["validation_images"] == 0
-    assert card["training"]["train_non_digits"] > 300 and card["output"]["shape"] == [11]
+    assert card["training"]["train_non_digits"] > 300 and card["output"]["shape"] == [12]
     assert card["not_a_digit"]["threshold"] == 0.5 and card["metrics"]["negatives"]
     assert card["litert_max_abs_difference"] < 1e-4
     assert card["data"]["files"]["train-labels-idx1-ubyte.gz"]["md5"] == "d53e105ee54ea40749a09fcbcd1e9432"
