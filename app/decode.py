@@ -112,6 +112,8 @@ def decode(data: bytes, max_pixels: int, limits: DecodeLimits | None = None) -> 
     try:
         if image.format == "JPEG":
             image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))  # sets the size the decoder will produce
+            # What one decoded pixel is in the sent image, for boxes (app.segment) in its pixels.
+            image.info["scale"] = width / image.width
     except Exception as exc:
         raise UndecodableImage(f"corrupt image: {exc}") from exc
     size = decoded_bytes(image)

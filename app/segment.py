@@ -207,10 +207,13 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     parts = [digit for part in parts for digit in _split(part, part.outputs, judge)]
     if len(parts) > max_digits:
         raise UnprocessableImage(f"{len(parts)} digits: at most {max_digits} are read per image", "too_many_digits")
-    width, height = image.size
+    # Boxes in the sent image's pixels: the field was reduced by `factor`, and a JPEG
+    # may have been decoded at a fraction of its size (app.decode).
+    scale = factor * image.info.get("scale", 1.0)
+    width, height = round(image.width * image.info.get("scale", 1.0)), round(image.height * image.info.get("scale", 1.0))
     segments = []
     for part in sorted(parts, key=lambda p: p.left):
-        x, y = int(part.left) * factor, int(part.top) * factor
-        box = (x, y, min(int(part.right) * factor, width) - x, min(int(part.bottom) * factor, height) - y)
+        x, y = round(int(part.left) * scale), round(int(part.top) * scale)
+        box = (x, y, min(round(int(part.right) * scale), width) - x, min(round(int(part.bottom) * scale), height) - y)
         segments.append(Segment(box, part.model_input, part.outputs))
     return segments

@@ -153,3 +153,14 @@ def test_numbers_drawn_on_the_real_page(client, path):
     """PNGs the page sent for numbers drawn with the mouse in Chromium (benchmarks.canvas_capture)."""
     answer = client.post("/read", content=path.read_bytes(), headers={"content-type": "image/png"}).json()
     assert answer["number"] == path.stem
+
+
+def test_boxes_are_in_the_sent_images_pixels_even_for_a_large_jpeg(client):
+    """JPEGs decode at a fraction of their size: the boxes still fit the image as sent."""
+    image = number("42", size=1200).convert("RGBA")
+    photo = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("RGB")
+    response = client.post("/read", content=encode(photo, "JPEG", quality=90), headers={"content-type": "image/jpeg"})
+    answer = response.json()
+    assert answer["number"] == "42"
+    (x0, *_), (x1, _, w1, _) = (d["box"] for d in answer["digits"])
+    assert 1200 * 0.1 < x0 < 1200 * 0.4 and 1200 < x1 < 1200 * 1.5 and x1 + w1 <= 2400
