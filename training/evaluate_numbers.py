@@ -28,22 +28,18 @@ from app.errors import ImageError
 from app.inference import LiteRTPredictor
 from training.data import DataError, load_mnist, load_usps
 from training.evaluate import DEFAULT_USPS
+from training.negatives import ink_crop
 
 SPACINGS = ("apart", "close", "touching")
 LENGTHS = (2, 3, 4, 5, 6)
 HEIGHT = 64  # px of a digit in the composed image, before jitter
 
 
-def _ink_crop(digit: np.ndarray) -> np.ndarray:
-    rows, cols = np.flatnonzero(digit.max(axis=1) > 40), np.flatnonzero(digit.max(axis=0) > 40)
-    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
 def compose(digits: list[np.ndarray], spacing: str, rng: np.random.Generator) -> Image.Image:
     """White-ink-on-black digits (uint8 arrays) side by side, as one number on dark paper."""
     parts = []
     for digit in digits:
-        crop = Image.fromarray(_ink_crop(digit))
+        crop = Image.fromarray(ink_crop(digit))
         height = HEIGHT * rng.uniform(0.85, 1.15)
         width = max(2, round(crop.width * height / crop.height))
         parts.append(np.asarray(crop.resize((width, round(height)), Image.Resampling.BILINEAR)))

@@ -148,7 +148,7 @@ def numbers(digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.nda
     for one digit)."""
     images = []
     for _ in range(n):
-        parts = [_ink_crop(digits[i]) for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
+        parts = [ink_crop(digits[i]) for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
         height = max(p.shape[0] for p in parts)
         offsets, x = [], 0
         for part in parts:
@@ -162,7 +162,8 @@ def numbers(digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.nda
     return images
 
 
-def _ink_crop(digit: np.ndarray) -> np.ndarray:
+def ink_crop(digit: np.ndarray) -> np.ndarray:
+    """An MNIST-style digit (white on black) cropped to its ink."""
     rows, cols = np.flatnonzero(digit.max(axis=1) > 40), np.flatnonzero(digit.max(axis=0) > 40)
     return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
