@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from app.card import ModelCard
 from app.decode import decode
+from app.errors import ImageError
 from app.inference import Predictor, load_predictor, read_digits
 from app.preprocess import to_model_input
 from app.segment import segment
@@ -49,6 +50,8 @@ class Reading:
 
 
 class Classifier:
+    name = "digits"  # what the service calls it: the OIP model name, the metrics' model label
+
     def __init__(self, predictor: Predictor, card: ModelCard, backend: str, max_pixels: int, max_digits: int) -> None:
         self.predictor = predictor
         self.card = card
@@ -70,8 +73,8 @@ class Classifier:
     def threshold(self) -> float:
         return self.card.not_a_digit.threshold
 
-    def _classify(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
-        """A batch of (28, 28) inputs, in one model call unless their (n, 12) outputs are known."""
+    def classify_inputs(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
+        """A batch of (28, 28) model inputs, in one model call unless their (n, 12) outputs are known."""
         outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
         digits, score, is_digit = read_digits(outputs, self.threshold)
         results = []
@@ -82,11 +85,11 @@ class Classifier:
         return results
 
     def classify_image(self, image: Image.Image) -> Classification:
-        return self._classify(to_model_input(image)[None])[0]
+        return self.classify_inputs(to_model_input(image)[None])[0]
 
     def read_image(self, image: Image.Image) -> Reading:
         segments = segment(image, self.predictor.predict, self.max_digits)
-        results = self._classify(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
+        results = self.classify_inputs(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
 
     def read(self, data: bytes) -> Reading:
@@ -96,6 +99,17 @@ class Classifier:
     def classify(self, data: bytes) -> Classification:
         """Raises app.errors.ImageError (with its HTTP status) for unusable images."""
         return self.classify_image(decode(data, self.max_pixels))
+
+    def classify_many(self, images: list[bytes]) -> list[Classification]:
+        """Several images in one model call. Raises app.errors.ImageError for the first
+        unusable one, its detail prefixed with its position."""
+        inputs = []
+        for i, data in enumerate(images):
+            try:
+                inputs.append(to_model_input(decode(data, self.max_pixels)))
+            except ImageError as exc:
+                raise type(exc)(f"image {i}: {exc.detail}", exc.code) from exc
+        return self.classify_inputs(np.stack(inputs))
 
     def warm_up(self) -> None:
         """Runs a drawn "1" through every step, so the first request is as fast as the rest."""

@@ -16,19 +16,46 @@ from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import api, decode, page
+from app import api, decode, metrics, oip, page
 from app.classifier import Classifier
 from app.errors import ApiError
 from app.middleware import BodyReadTimeout, BodyTooLarge, LimitBodySize, LimitBodyTime, SecurityHeadersAndLog
+from app.schemas import PredictRequest
 from app.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("digitpad")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
-def problem(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error shape (app.schemas.Problem)."""
-    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+# Request bodies the routes read themselves (several content types), documented by reference.
+BODY_SCHEMAS = (PredictRequest, oip.InferenceRequest)
+
+
+def problem(request: Request, status: int, detail: str, code: str,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape (app.schemas.Problem); under /v2, the Open Inference
+    Protocol's, with the same code (app.oip.ErrorBody)."""
+    if request.url.path.startswith(oip.router.prefix + "/"):
+        body = {"error": detail, "code": code}
+    else:
+        body = {"detail": detail, "code": code}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _openapi_with_bodies(app: FastAPI) -> None:
+    default = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = default()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in BODY_SCHEMAS:
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components[model.__name__] = definition
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def create_app(settings: Settings | None = None, classifier: Classifier | None = None) -> FastAPI:
@@ -49,6 +76,7 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
                 loaded = Classifier.load(settings)
                 loaded.warm_up()
                 app.state.classifier = loaded
+                metrics.record_model(loaded.name, loaded.version)
                 log.info("model %s loaded (%s backend)", loaded.version, settings.backend)
         except (OSError, ValueError, KeyError) as exc:  # /ready and /predict answer 503
             log.error("model not loaded from %s: %s", settings.model_dir, exc)
@@ -70,37 +98,40 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
     app.state.settings = settings
     app.state.classifier = None
     app.include_router(api.router)
+    app.include_router(oip.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status_code, exc.detail, exc.code)
+    @app.exception_handler(oip.OipError)
+    async def api_error(request: Request, exc: ApiError | oip.OipError) -> JSONResponse:
+        return problem(request, exc.status_code, exc.detail, exc.code)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return problem(exc.status_code, str(exc.detail), code, exc.headers)
+        return problem(request, exc.status_code, str(exc.detail), code, exc.headers)
 
     @app.exception_handler(BodyTooLarge)
-    async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return problem(413, str(exc), "body_too_large")
+    async def body_too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return problem(request, 413, str(exc), "body_too_large")
 
     @app.exception_handler(BodyReadTimeout)
-    async def body_read_timeout(_: Request, exc: BodyReadTimeout) -> JSONResponse:
+    async def body_read_timeout(request: Request, exc: BodyReadTimeout) -> JSONResponse:
         # The rest of the body may still come: the connection cannot serve another request.
-        return problem(408, str(exc), "body_timeout", {"connection": "close"})
+        return problem(request, 408, str(exc), "body_timeout", {"connection": "close"})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return problem(422, problems, "invalid_request")
+        return problem(request, 422, problems, "invalid_request")
 
+    _openapi_with_bodies(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(LimitBodyTime, timeout=settings.body_timeout_s)
-    app.add_middleware(SecurityHeadersAndLog, static_max_age_s=settings.static_max_age_s)
+    app.add_middleware(SecurityHeadersAndLog, static_max_age_s=settings.static_max_age_s, count=settings.metrics)
     return app
 
 

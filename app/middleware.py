@@ -1,5 +1,5 @@
 """Pure ASGI middleware (cheap per request): body size and time limits, security
-and cache headers, and one log line per request."""
+and cache headers, and one log line and the metrics per request."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import record_request
 
 log = logging.getLogger("digitpad")
 
@@ -27,6 +29,7 @@ SECURITY_HEADERS = [
 # The page's HTML is checked with the server every time (it names the model version),
 # while /static files may be reused for a while.
 HTML_CACHE_CONTROL = b"no-cache"
+CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer: not a server error
 
 
 class BodyTooLarge(Exception):
@@ -105,11 +108,12 @@ def printable(text: str) -> str:
 
 
 class SecurityHeadersAndLog:
-    """Adds the security and cache headers, and logs method, path, status and
-    latency (never a body)."""
+    """Adds the security and cache headers, logs method, path, status and latency
+    (never a body), and counts the request in the metrics."""
 
-    def __init__(self, app: ASGIApp, static_max_age_s: int = 300) -> None:
+    def __init__(self, app: ASGIApp, static_max_age_s: int = 300, count: bool = True) -> None:
         self.app = app
+        self.count = count
         self.static_cache_control = f"public, max-age={static_max_age_s}".encode()
 
     def _cache_control(self, path: str, status: int, headers: list[tuple[bytes, bytes]]) -> bytes | None:
@@ -148,3 +152,7 @@ class SecurityHeadersAndLog:
             elapsed = (time.perf_counter() - started) * 1000
             outcome = "client disconnected" if disconnected else status
             log.info("%s %s %s %.2fms", scope["method"], printable(scope["path"]), outcome, elapsed)
+            if self.count:
+                route = scope.get("route")  # the matched route's template, never the path a client sent
+                record_request(getattr(route, "path", None), scope["method"],
+                               CLIENT_CLOSED if disconnected else status, elapsed / 1000)

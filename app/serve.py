@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -20,6 +21,7 @@ import threading
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app import metrics
 from app.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("digitpad")
@@ -196,6 +198,13 @@ def main() -> int:
         print(f"digitpad-serve: {problem}", file=sys.stderr)
         return 2
     _configure_logging(settings)
+    if settings.workers > 1 or metrics.MULTIPROCESS_DIR in os.environ:
+        with metrics.multiprocess_folder():  # several processes: each counts in files that /metrics adds up
+            return _serve(settings)
+    return _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
     if settings.workers > 1 and sys.platform == "linux":
         return _supervise(settings.workers)
     uvicorn.run(APP, workers=settings.workers, **_options(settings))

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
     max_pixels: int = Field(40_000_000, gt=0, description="largest image accepted, in pixels")
     max_digits: int = Field(20, gt=0, description="most digits /read reads in one image (more: 422)")
+    max_batch: int = Field(
+        256, gt=0, description="most images in one Open Inference Protocol request (/v2/models/.../infer; more: 413)"
+    )
     # Pixels alone do not bound the cost of an image: a 16-bit or RGBA pixel takes
     # several times the memory of a grey one, decoded and while it is preprocessed.
     max_decoded_bytes: int = Field(
@@ -65,6 +68,7 @@ class Settings(BaseSettings):
     telemetry: bool = Field(False, description="FastAPI's OpenTelemetry traces, metrics and logs")
 
 
+    metrics: bool = Field(True, description="count requests and answers, served at GET /metrics (false: 404)")
     require_model: bool = Field(
         True, description="digitpad-serve refuses to start without a model (false: it starts and answers 503)"
     )

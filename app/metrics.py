@@ -1,0 +1,92 @@
+"""Prometheus metrics, served at GET /metrics: requests by route, method and status, their
+latency, and the answers given, by model, model version and answer.
+
+The names and labels of the HTTP metrics are those of prometheus-fastapi-instrumentator
+(`http_requests_total`, `http_request_duration_seconds`, labelled by `handler`), so its
+dashboards work unchanged. With several worker processes, each writes its values to files
+in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode, which digitpad-serve
+sets up) and a scrape, whichever worker answers it, adds them all up.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+
+disable_created_metrics()  # the *_created series double the exposition and no dashboard reads them
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+NOT_A_DIGIT = "not_a_digit"
+UNMATCHED = "none"  # the handler of a request no route matched: one label, whatever the path
+# The service answers in about 2 ms; a large photo takes 100 ms or more.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["handler", "method", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["handler", "method"],
+                    buckets=LATENCY_BUCKETS)
+PREDICTIONS = Counter("digitpad_predictions_total", "Images read, by the answer given",
+                      ["model", "version", "answer"])
+MODEL_INFO = Gauge("digitpad_model_info", "The model served (value 1), by name and version", ["model", "version"],
+                   multiprocess_mode="max")
+
+
+def record_request(handler: str | None, method: str, status: int, seconds: float) -> None:
+    handler = handler or UNMATCHED
+    REQUESTS.labels(handler, method, str(status)).inc()
+    LATENCY.labels(handler, method).observe(seconds)
+
+
+def record_model(model: str, version: str) -> None:
+    MODEL_INFO.labels(model, version).set(1)
+
+
+def record_answers(model: str, version: str, answers: Iterable[str]) -> None:
+    """One count per image: its label (a digit, a class name) or not_a_digit."""
+    for answer in answers:
+        PREDICTIONS.labels(model, version, answer).inc()
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus' text format: this process's, or every worker's."""
+    if MULTIPROCESS_DIR not in os.environ:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
+@contextmanager
+def multiprocess_folder() -> Iterator[Path]:
+    """A folder for the workers' metric files, named in the environment they inherit,
+    for as long as they run: PROMETHEUS_MULTIPROC_DIR if set, emptied first (values
+    left from an earlier run would be added to this one's), else a temporary folder.
+    Enter it before any worker starts: workers are new processes, which read the
+    variable when they import prometheus_client."""
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if folder:
+        for leftover in Path(folder).glob("*.db"):
+            leftover.unlink()
+        yield Path(folder)
+        return
+    with tempfile.TemporaryDirectory(prefix="digitpad-metrics-") as folder:
+        os.environ[MULTIPROCESS_DIR] = folder
+        try:
+            yield Path(folder)
+        finally:
+            del os.environ[MULTIPROCESS_DIR]

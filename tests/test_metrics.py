@@ -1,0 +1,100 @@
+"""GET /metrics: Prometheus' text format, parsed by prometheus_client's own parser,
+counting what the requests did, in one process and added up over several workers."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.main import create_app
+from app.settings import Settings
+from support.drawing import draw, encode, number
+from support.servers import listening_sockets, running_server
+
+SEVEN = encode(draw(7))
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    """Every sample, by name and labels."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(metrics: dict, name: str, **labels: str) -> float:
+    return metrics.get((name, frozenset(labels.items())), 0.0)
+
+
+def predict(client, data: bytes):
+    return client.post("/predict", content=data, headers={"content-type": "image/png"})
+
+
+def test_counts_requests_latency_and_answers(client):
+    version = client.get("/model").json()["version"]
+    before = samples(client.get("/metrics").text)
+    for _ in range(3):
+        assert predict(client, SEVEN).status_code == 200
+    assert predict(client, b"not an image").status_code == 400
+    assert predict(client, encode(draw("A"))).json()["is_digit"] is False
+    assert client.get("/no/such/page/1").status_code == 404
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    after = samples(response.text)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("http_requests_total", handler="/predict", method="POST", status="200") == 4
+    assert grew("http_requests_total", handler="/predict", method="POST", status="400") == 1
+    # A path no route matches is counted under one label: clients cannot add label values.
+    assert grew("http_requests_total", handler="none", method="GET", status="404") == 1
+    assert not any("/no/such" in str(labels) for _, labels in after)
+    assert grew("http_request_duration_seconds_count", handler="/predict", method="POST") == 5
+    assert grew("http_request_duration_seconds_sum", handler="/predict", method="POST") > 0
+    assert grew("digitpad_predictions_total", model="digits", version=version, answer="7") == 3
+    assert grew("digitpad_predictions_total", model="digits", version=version, answer="not_a_digit") == 1
+    assert value(after, "digitpad_model_info", model="digits", version=version) == 1
+
+
+def test_read_counts_each_digit(client):
+    version = client.get("/model").json()["version"]
+    before = samples(client.get("/metrics").text)
+
+    reading = client.post("/read", content=encode(number("2026")), headers={"content-type": "image/png"}).json()
+    after = samples(client.get("/metrics").text)
+    for digit in set(reading["number"]):
+        grew = (value(after, "digitpad_predictions_total", model="digits", version=version, answer=digit)
+                - value(before, "digitpad_predictions_total", model="digits", version=version, answer=digit))
+        assert grew == reading["number"].count(digit)
+
+
+def test_several_workers_add_up(tmp_path):
+    """Each worker counts in its own files; any scrape, whichever worker answers, has them all."""
+    with running_server(DIGITPAD_WORKERS="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path)) as server:
+        deadline = time.monotonic() + 30
+        while listening_sockets(server.port) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        requests = 40
+        for _ in range(requests):  # a new connection each: the kernel spreads them over both workers
+            response = httpx.post(f"{server.url}/predict", content=SEVEN, headers={"content-type": "image/png"})
+            assert response.status_code == 200
+        writers = {path.stem.rsplit("_", 1)[-1] for path in tmp_path.glob("counter_*.db")}
+        assert len(writers) == 2, writers
+        for _ in range(6):  # whichever worker answers the scrape
+            metrics = samples(httpx.get(f"{server.url}/metrics").text)
+            assert value(metrics, "http_requests_total", handler="/predict", method="POST", status="200") == requests
+
+
+def test_off_counts_nothing_and_answers_404(client):
+    predict(client, SEVEN)  # counted, by the app that counts
+    before = samples(client.get("/metrics").text)
+    off = TestClient(create_app(Settings(metrics=False), client.app.state.classifier))
+    with off:
+        assert predict(off, SEVEN).status_code == 200
+        response = off.get("/metrics")
+    assert response.status_code == 404 and response.json()["code"] == "metrics_disabled"
+    after = samples(client.get("/metrics").text)
+    counted = [k for k in after if k[0] == "digitpad_predictions_total" or ("handler", "/predict") in k[1]]
+    assert counted and all(after[k] == before.get(k) for k in counted)
