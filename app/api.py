@@ -1,4 +1,4 @@
-"""The JSON API: POST /predict and /read, GET /health, /ready and /model."""
+"""The JSON API: POST /predict, /read and /explain, GET /health, /ready and /model."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TypeVar
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.classifier import Classification
-from app.deps import ClassifierDep, ExecutorDep, MaybeClassifierDep, SettingsDep
+from app.deps import ClassifierDep, ExecutorDep, ExplainerDep, MaybeClassifierDep, SettingsDep
 from app.errors import ApiError, ImageError
 from app.schemas import (
     DigitReading,
+    Explanation,
     Health,
+    LayerActivations,
     ModelInfo,
     Prediction,
     PredictRequest,
@@ -164,3 +167,38 @@ async def ready(classifier: MaybeClassifierDep, settings: SettingsDep):
             summary="The model card: version, accuracy, not-a-digit threshold and rejection, training data")
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)
+
+
+def _rounded(values: np.ndarray, decimals: int) -> list:
+    """Short JSON numbers: a float32 rounded still prints 17 digits."""
+    return values.astype(float).round(decimals).tolist()
+
+
+@router.post("/explain", response_model=Explanation, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
+             summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered")
+async def explain(request: Request, explainer: ExplainerDep, executor: ExecutorDep) -> Response:
+    result = await _in_pool(executor, explainer.explain, await _image_bytes(request))
+    layers = [
+        LayerActivations(
+            **shown.layer.model_dump(),
+            image="data:image/png;base64," + base64.b64encode(shown.png).decode(),
+            columns=shown.columns,
+            scale=shown.scale,
+            signed=shown.signed,
+            values=None if shown.values is None else _rounded(shown.values, 4),
+        )
+        for shown in result.layers
+    ]
+    answer = Explanation(
+        digit=result.digit,
+        confidence=float(result.digits[result.digit]),
+        probabilities=result.digits.tolist(),
+        is_digit=result.is_digit,
+        not_digit_score=result.not_digit_score,
+        input=_rounded(result.model_input, 3),
+        layers=layers,
+        attribution=_rounded(result.attribution, 3),
+        attribution_scale=result.attribution_scale,
+        model_version=explainer.version,
+    )
+    return Response(answer.model_dump_json(), media_type="application/json")

@@ -4,6 +4,7 @@ the service reads, validated, when it loads it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +49,18 @@ class NotADigitCard(BaseModel):
     heldout_sources: list[str]
 
 
+LayerKind = Literal["conv", "batch-norm", "relu", "pool", "flatten", "dense", "dropout", "softmax"]
+
+
+class Layer(BaseModel):
+    """One layer of the served network, in order from the input (what /explain shows)."""
+
+    name: str = Field(description="the Keras layer's name, and the name of its output in the layers model")
+    kind: LayerKind
+    shape: list[int] = Field(description="its output for one image: height, width, channels; or units")
+    parameters: int = Field(description="weights it learnt (batch norm: also its running mean and variance)")
+
+
 class ModelCard(BaseModel):
     name: str
     version: str
@@ -63,6 +76,9 @@ class ModelCard(BaseModel):
     data: dict
     versions: dict[str, str]
     files: dict[str, str]
+    layers: list[Layer] | None = Field(
+        None, description="the network's layers from input to output (none in cards from before /explain)"
+    )
 
     @classmethod
     def read(cls, path: Path) -> ModelCard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.card import ModelCard
+from app.card import Layer, ModelCard
 
 
 class PredictRequest(BaseModel):
@@ -58,7 +58,7 @@ class Problem(BaseModel):
         description="stable and machine-readable: undecodable_image, empty_image, image_too_large, "
         "body_too_large, unsupported_image_type, unsupported_media_type, missing_file, bad_json, bad_base64, "
         "invalid_request, animated, too_small, no_ink, too_many_digits, body_timeout, busy, "
-        "busy_with_large_images, model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
+        "busy_with_large_images, model_not_loaded, layers_model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
         "itself, head_too_large)",
         examples=["no_ink"],
     )
@@ -78,3 +78,33 @@ class ModelInfo(ModelCard):
     """The served model's card (models/model_card.json), and the backend running it."""
 
     backend: str
+
+
+class LayerActivations(Layer):
+    """One layer's outputs for the image, as a small grey picture."""
+
+    image: str = Field(
+        description="data URL of an 8-bit grey PNG: a layer of feature maps (height, width, channels) as its "
+        "channels side by side, `columns` to a row, channel 0 top left; a layer of units as one row of 1 px cells"
+    )
+    columns: int = Field(description="channels (or units) per row of the image")
+    scale: float = Field(
+        description="the activation shown as white. One scale per layer, its largest |activation|, so the "
+        "channels of a layer compare with one another"
+    )
+    signed: bool = Field(description="true when the layer has negative values: mid-grey is 0 and black is -scale "
+                                     "(otherwise black is 0)")
+    values: list[float] | None = Field(None, description="the activations themselves, for layers of units")
+
+
+class Explanation(DigitAnswer):
+    """What the network does with the image, layer by layer, and which pixels mattered."""
+
+    input: list[list[float]] = Field(description="the 28x28 image the model saw (0 paper, 1 ink)")
+    layers: list[LayerActivations] = Field(description="every layer from input to output, as in the model card")
+    attribution: list[list[float]] = Field(
+        description="28x28 in [-1, 1]: how much hiding the ink around each pixel (occlusion, a 4 px patch every "
+        "2 px) lowers the winning digit's log-odds; positive pushed towards `digit`, negative against"
+    )
+    attribution_scale: float = Field(description="the change of the winning digit's log-odds that 1 stands for")
+    model_version: str

@@ -54,27 +54,28 @@ def test_large_phone_photo_style_jpeg(client):
     assert post_raw(client, encode(photo, "JPEG", quality=85), "image/jpeg").json()["digit"] == 4
 
 
-@pytest.mark.parametrize(
-    "kwargs, status, detail, code",
-    [
-        ({"content": b"garbage", "headers": {"content-type": "image/png"}}, 400, "not a readable", "undecodable_image"),
-        ({"content": encode(draw(7))[:300], "headers": {"content-type": "image/png"}}, 400, "corrupt", "undecodable_image"),
-        ({"content": encode(draw(7)), "headers": {"content-type": "application/octet-stream"}}, 415, "multipart", "unsupported_media_type"),
-        ({"content": b"<svg xmlns='http://www.w3.org/2000/svg'/>", "headers": {"content-type": "image/svg+xml"}}, 415, "SVG", "unsupported_image_type"),
-        ({"files": {"file": ("doc.pdf", b"%PDF-1.4 ...", "application/pdf")}}, 415, "PDF", "unsupported_image_type"),
-        ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, "multipart", "unsupported_media_type"),
-        ({"json": {"image": "data:application/pdf;base64,JVBERi0="}}, 415, "not an image", "unsupported_media_type"),
-        ({"files": {"upload": ("seven.png", CANVAS_PNG, "image/png")}}, 422, "field 'file'", "missing_file"),
-        ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON body", "bad_json"),
-        ({"json": {"picture": "abc"}}, 422, "JSON body", "bad_json"),
-        ({"json": {"image": "not base64 at all!"}}, 422, "base64", "bad_base64"),
-        ({"content": encode(draw(1), "GIF", save_all=True, append_images=[draw(7)]), "headers": {"content-type": "image/gif"}}, 422, "animated", "animated"),
-        ({"content": encode(draw(1, size=(6, 6), width=1)), "headers": {"content-type": "image/png"}}, 422, "at least 8 px", "too_small"),
-        ({"content": encode(draw(1, ink=(0, 0, 0, 0))), "headers": {"content-type": "image/png"}}, 422, "no ink", "no_ink"),
-        ({"content": b"", "headers": {"content-type": "image/png"}}, 400, "empty", "empty_image"),
-        ({"content": CANVAS_PNG, "headers": {"content-type": "image/png"}, "params": {"include_input": "perhaps"}}, 422, "include_input", "invalid_request"),
-    ],
-)
+# Bad images and bodies, and what every route that reads an image answers (tests/test_explain.py too).
+BAD_INPUTS = [
+    ({"content": b"garbage", "headers": {"content-type": "image/png"}}, 400, "not a readable", "undecodable_image"),
+    ({"content": encode(draw(7))[:300], "headers": {"content-type": "image/png"}}, 400, "corrupt", "undecodable_image"),
+    ({"content": encode(draw(7)), "headers": {"content-type": "application/octet-stream"}}, 415, "multipart", "unsupported_media_type"),
+    ({"content": b"<svg xmlns='http://www.w3.org/2000/svg'/>", "headers": {"content-type": "image/svg+xml"}}, 415, "SVG", "unsupported_image_type"),
+    ({"files": {"file": ("doc.pdf", b"%PDF-1.4 ...", "application/pdf")}}, 415, "PDF", "unsupported_image_type"),
+    ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, "multipart", "unsupported_media_type"),
+    ({"json": {"image": "data:application/pdf;base64,JVBERi0="}}, 415, "not an image", "unsupported_media_type"),
+    ({"files": {"upload": ("seven.png", CANVAS_PNG, "image/png")}}, 422, "field 'file'", "missing_file"),
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON body", "bad_json"),
+    ({"json": {"picture": "abc"}}, 422, "JSON body", "bad_json"),
+    ({"json": {"image": "not base64 at all!"}}, 422, "base64", "bad_base64"),
+    ({"content": encode(draw(1), "GIF", save_all=True, append_images=[draw(7)]), "headers": {"content-type": "image/gif"}}, 422, "animated", "animated"),
+    ({"content": encode(draw(1, size=(6, 6), width=1)), "headers": {"content-type": "image/png"}}, 422, "at least 8 px", "too_small"),
+    ({"content": encode(draw(1, ink=(0, 0, 0, 0))), "headers": {"content-type": "image/png"}}, 422, "no ink", "no_ink"),
+    ({"content": b"", "headers": {"content-type": "image/png"}}, 400, "empty", "empty_image"),
+    ({"content": CANVAS_PNG, "headers": {"content-type": "image/png"}, "params": {"include_input": "perhaps"}}, 422, "include_input", "invalid_request"),
+]
+
+
+@pytest.mark.parametrize("kwargs, status, detail, code", BAD_INPUTS)
 def test_bad_input_is_a_clear_4xx_with_a_stable_code(client, kwargs, status, detail, code):
     response = client.post("/predict", **kwargs)
     assert response.status_code == status, response.text

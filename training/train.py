@@ -7,6 +7,7 @@ served model to models/.
 
 Run the same command again after an interruption and it resumes from the last
 finished epoch. Outputs: digitpad.keras, digitpad.tflite (what the service runs),
+digitpad_layers.tflite (every layer's output, for /explain),
 model_card.json, history.csv, learning_curves.png, confusion_matrix.png,
 not_a_digit_scores.png.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from app.card import ModelCard
+from app.explain import LAYERS_FILE
 from app.inference import CLASSES
 from app.preprocess import to_model_inputs
 from training.data import DataError, Mnist, load_fashion, load_mnist
@@ -38,6 +40,7 @@ from training.evaluate import (
     summary,
     without_scores,
 )
+from training.explain_export import CHECK_IMAGES, export_layers
 from training.negatives import (
     FASHION_CLASSES,
     FASHION_DIR,
@@ -181,6 +184,7 @@ def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
     model.export(str(out / "digitpad.tflite"), format="litert", verbose=False)
     litert = LiteRTPredictor(out / "digitpad.tflite")
     parity = float(np.abs(litert.predict(x_test) - model.predict(x_test[..., None], verbose=0)).max())
+    layers = export_layers(model, out, x_test[:CHECK_IMAGES])  # what /explain shows
     results = evaluate(litert, digit_sets(x_test, y_test, args.usps, args.semeion), heldout, args.threshold)
     scores = results.pop("scores")
 
@@ -224,7 +228,8 @@ def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
         },
         "data": {**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
         "versions": versions(),
-        "files": {name: sha256(out / name) for name in ("digitpad.keras", "digitpad.tflite")},
+        "files": {name: sha256(out / name) for name in ("digitpad.keras", "digitpad.tflite", LAYERS_FILE)},
+        "layers": layers,
     })
     card.write(out / "model_card.json")
     shutil.rmtree(work)
