@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def build_request(path: str, body: bytes, content_type: str, host: str = "127.0.0.1") -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+def build_request(path: str, body: bytes, content_type: str, host: str = "127.0.0.1",
+                  headers: dict[str, str] | None = None) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}"
             f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
 

@@ -10,6 +10,8 @@ import json
 import numpy as np
 import pytest
 import tritonclient.http as triton
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tritonclient.utils import InferenceServerException
 
 from app.decode import decode
@@ -166,3 +168,22 @@ def test_unknown_models_and_paths_404_in_protocol_shape(client, path):
 
 def test_the_api_keeps_its_own_error_shape(client):
     assert set(client.get("/nothing").json()) == {"detail", "code"}
+
+
+TENSORS = st.fixed_dictionaries(
+    {"name": st.sampled_from(["image", "image_bytes", "x"]), "datatype": st.sampled_from(["FP32", "BYTES", "INT8"]),
+     "shape": st.lists(st.integers(-2, 300), max_size=5)},
+    optional={"data": st.lists(st.one_of(st.floats(), st.text(max_size=8), st.none()), max_size=40),
+              "parameters": st.fixed_dictionaries({"binary_data_size": st.integers(-1, 5000)})},
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(tensor=TENSORS, tail=st.binary(max_size=64), header_length=st.one_of(st.none(), st.integers(-1, 400)))
+def test_any_inference_request_gets_an_answer_or_the_protocol_error(client, tensor, tail, header_length):
+    head = json.dumps({"inputs": [tensor]}).encode()
+    headers = {} if header_length is None else {"inference-header-content-length": str(header_length)}
+    response = client.post(INFER, content=head + tail, headers=headers)
+    assert response.status_code in (200, 400, 413), response.text
+    if response.status_code != 200:
+        assert set(response.json()) == {"error", "code"}
