@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -30,8 +31,26 @@ def test_readme_curl_example_runs_as_written(live_server, command):
     result = subprocess.run(["bash", "-c", f"{command} --fail --silent --show-error"], cwd=ROOT,
                             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
+    if command.split()[-1].endswith("/metrics"):
+        assert "digitpad_model_info{" in result.stdout
+        return
     answer = json.loads(result.stdout)
-    assert answer.get("digit") == 7 or answer.get("number") == "2026", answer
+    digits = [o["data"] for o in answer.get("outputs", []) if o["name"] == "digit"]  # Open Inference Protocol
+    assert answer.get("digit") == 7 or answer.get("number") == "2026" or digits == [[7]], answer
+
+
+def python_examples() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("example", python_examples())
+def test_readme_python_example_runs_as_written(live_server, example):
+    port = live_server.rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "-c", example.replace("127.0.0.1:8000", f"127.0.0.1:{port}")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    expected = re.search(r"# (.*)$", example.strip().splitlines()[-1])  # the output the example shows
+    assert expected and result.stdout.strip() == expected[1], result.stdout
 
 
 def test_readme_shows_every_kind_of_request():
