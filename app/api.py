@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from app.classifier import Classification
+from app import metrics
+from app.classifier import Classification, Classifier
 from app.deps import ClassifierDep, ExecutorDep, ExplainerDep, MaybeClassifierDep, SettingsDep
 from app.errors import ApiError, ImageError
 from app.schemas import (
@@ -31,6 +32,7 @@ from app.schemas import (
     Readiness,
     Reading,
 )
+from app.settings import Settings
 
 router = APIRouter()
 T = TypeVar("T")
@@ -118,6 +120,13 @@ def _answer(result: Classification, include_input: bool) -> dict:
     }
 
 
+def _count(settings: Settings, classifier: Classifier, results: list[Classification]) -> None:
+    if not settings.metrics:
+        return
+    answers = (str(r.digit) if r.is_digit else metrics.NOT_A_DIGIT for r in results)
+    metrics.record_answers(classifier.name, classifier.version, answers)
+
+
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
 
@@ -126,6 +135,7 @@ INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model 
 async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
                   include_input: bool = INCLUDE_INPUT) -> Response:
     result = await _in_pool(executor, classifier.classify, await _image_bytes(request))
+    _count(request.app.state.settings, classifier, [result])
     prediction = Prediction(**_answer(result, include_input), model_version=classifier.version)
     # Already validated: serialised directly rather than checked again against response_model.
     return Response(prediction.model_dump_json(), media_type="application/json")
@@ -136,6 +146,7 @@ async def predict(request: Request, classifier: ClassifierDep, executor: Executo
 async def read(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
                include_input: bool = INCLUDE_INPUT) -> Response:
     reading = await _in_pool(executor, classifier.read, await _image_bytes(request))
+    _count(request.app.state.settings, classifier, [result for _, result in reading.digits])
     answer = Reading(
         number=reading.number,
         reason=reading.reason,
@@ -167,6 +178,14 @@ async def ready(classifier: MaybeClassifierDep, settings: SettingsDep):
             summary="The model card: version, accuracy, not-a-digit threshold and rejection, training data")
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, responses={404: {"model": Problem}},
+            summary="Prometheus metrics: requests, latency, answers by digit, model version")
+async def metrics_exposition(settings: SettingsDep) -> Response:
+    if not settings.metrics:
+        raise ApiError(404, "metrics are off (DIGITPAD_METRICS=false)", "metrics_disabled")
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
 
 def _rounded(values: np.ndarray, decimals: int) -> list:
