@@ -18,9 +18,10 @@ from starlette.datastructures import UploadFile
 
 from app import metrics
 from app.classifier import Classification, Classifier
-from app.deps import ClassifierDep, ExecutorDep, ExplainerDep, MaybeClassifierDep, SettingsDep
+from app.deps import ClassifierDep, DigitClassifierDep, ExecutorDep, ExplainerDep, ModelsDep, SettingsDep
 from app.errors import ApiError, ImageError
 from app.schemas import (
+    ClassPrediction,
     DigitReading,
     Explanation,
     Health,
@@ -110,7 +111,9 @@ async def _in_pool(executor: Executor, work: Callable[[bytes], T], data: bytes) 
 
 
 def _answer(result: Classification, include_input: bool) -> dict:
+    """A digit's answer, in the vocabulary of app.schemas.DigitAnswer."""
     return {
+        "label": result.label,
         "digit": result.digit,
         "confidence": result.confidence,
         "probabilities": result.probabilities,
@@ -120,33 +123,42 @@ def _answer(result: Classification, include_input: bool) -> dict:
     }
 
 
+def _prediction(classifier: Classifier, result: Classification, include_input: bool) -> Prediction | ClassPrediction:
+    if classifier.reads_digits:
+        return Prediction(**_answer(result, include_input), model=classifier.name, model_version=classifier.version)
+    return ClassPrediction(
+        label=result.label, index=result.index, confidence=result.confidence, probabilities=result.probabilities,
+        labels=classifier.card.labels, input=result.model_input.round(3).tolist() if include_input else None,
+        model=classifier.name, model_version=classifier.version,
+    )
+
+
 def _count(settings: Settings, classifier: Classifier, results: list[Classification]) -> None:
-    if not settings.metrics:
-        return
-    answers = (str(r.digit) if r.is_digit else metrics.NOT_A_DIGIT for r in results)
-    metrics.record_answers(classifier.name, classifier.version, answers)
+    if settings.metrics:
+        metrics.record_answers(classifier.name, classifier.version, results)
 
 
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
 
-@router.post("/predict", response_model=Prediction, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
-             summary="Read the digit in an image, or say it is not one")
-async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
+@router.post("/predict", response_model=Prediction | ClassPrediction, responses=ERRORS,
+             openapi_extra={"requestBody": PREDICT_BODY},
+             summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes")
+async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep, settings: SettingsDep,
                   include_input: bool = INCLUDE_INPUT) -> Response:
     result = await _in_pool(executor, classifier.classify, await _image_bytes(request))
-    _count(request.app.state.settings, classifier, [result])
-    prediction = Prediction(**_answer(result, include_input), model_version=classifier.version)
+    _count(settings, classifier, [result])
+    prediction = _prediction(classifier, result, include_input)
     # Already validated: serialised directly rather than checked again against response_model.
     return Response(prediction.model_dump_json(), media_type="application/json")
 
 
 @router.post("/read", response_model=Reading, responses=ERRORS, openapi_extra={"requestBody": PREDICT_BODY},
              summary="Read a number: every digit in an image, left to right, with a box for each")
-async def read(request: Request, classifier: ClassifierDep, executor: ExecutorDep,
+async def read(request: Request, classifier: DigitClassifierDep, executor: ExecutorDep, settings: SettingsDep,
                include_input: bool = INCLUDE_INPUT) -> Response:
     reading = await _in_pool(executor, classifier.read, await _image_bytes(request))
-    _count(request.app.state.settings, classifier, [result for _, result in reading.digits])
+    _count(settings, classifier, [result for _, result in reading.digits])
     answer = Reading(
         number=reading.number,
         reason=reading.reason,
@@ -162,20 +174,22 @@ async def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},
-            summary="Readiness: the model is loaded and warmed up")
-async def ready(classifier: MaybeClassifierDep, settings: SettingsDep):
+            summary="Readiness: every model is loaded and warmed up")
+async def ready(models: ModelsDep, settings: SettingsDep):
+    versions = {name: models[name].version if name in models else None for name in settings.models}
     readiness = Readiness(
-        ready=classifier is not None,
+        ready=None not in versions.values(),
         backend=settings.backend,
-        model_version=classifier.version if classifier else None,
+        model_version=versions[settings.models[0]],
+        models=versions,
     )
-    if classifier is None:
+    if not readiness.ready:
         return JSONResponse(readiness.model_dump(), status_code=503)
     return readiness
 
 
-@router.get("/model", response_model=ModelInfo, responses={503: {"model": Problem}},
-            summary="The model card: version, accuracy, not-a-digit threshold and rejection, training data")
+@router.get("/model", response_model=ModelInfo, responses={404: {"model": Problem}, 503: {"model": Problem}},
+            summary="A model's card (?model=): version, accuracy, labels, not-a-digit threshold, training data")
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)
 
@@ -209,6 +223,7 @@ async def explain(request: Request, explainer: ExplainerDep, executor: ExecutorD
         for shown in result.layers
     ]
     answer = Explanation(
+        label=str(result.digit),
         digit=result.digit,
         confidence=float(result.digits[result.digit]),
         probabilities=result.digits.tolist(),

@@ -1,10 +1,9 @@
-"""Image bytes to a digit, or to the digits of a number: decode, preprocess
-(segment), run the model."""
+"""Image bytes to an answer: a digit, the digits of a number, or a piece of clothing:
+decode, preprocess (segment), run the model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -13,19 +12,27 @@ from app.card import ModelCard
 from app.decode import decode
 from app.errors import ImageError
 from app.inference import Predictor, load_predictor, read_digits
-from app.preprocess import to_model_input
+from app.preprocess import fashion_input, to_model_input
 from app.segment import segment
-from app.settings import Settings
+from app.settings import DIGITS, Settings
+
+# Each task's preprocessing: an image to the (28, 28) input its model was trained on.
+PREPROCESS = {DIGITS: to_model_input, "fashion": fashion_input}
 
 
 @dataclass(frozen=True)
 class Classification:
-    digit: int  # the most probable digit, even when is_digit is false (the best guess)
+    index: int  # the most probable class, even when is_digit is false (the best guess)
+    label: str  # its name: "7", "Sneaker"
     confidence: float
-    probabilities: list[float]  # of the ten digits, given that it is one
-    is_digit: bool
-    not_digit_score: float  # the model's probability of "not a digit"
+    probabilities: list[float]  # of the ten classes; for digits, given that it is one
     model_input: np.ndarray  # (28, 28) in [0, 1]
+    is_digit: bool | None = None  # digits only
+    not_digit_score: float | None = None  # digits only: the model's probability of "not a digit"
+
+    @property
+    def digit(self) -> int:
+        return self.index
 
 
 @dataclass(frozen=True)
@@ -50,44 +57,55 @@ class Reading:
 
 
 class Classifier:
-    name = "digits"  # what the service calls it: the OIP model name, the metrics' model label
+    """One served model: its card, its preprocessing, its predictor."""
 
-    def __init__(self, predictor: Predictor, card: ModelCard, backend: str, max_pixels: int, max_digits: int) -> None:
+    def __init__(self, name: str, predictor: Predictor, card: ModelCard, backend: str, max_pixels: int,
+                 max_digits: int) -> None:
+        if card.task not in PREPROCESS:
+            raise ValueError(f"model {name}: unknown task {card.task!r} in its card")
+        self.name = name  # what the service calls it: ?model=, the OIP model name, the metrics' label
         self.predictor = predictor
         self.card = card
         self.backend = backend
         self.max_pixels = max_pixels
         self.max_digits = max_digits
+        self._preprocess = PREPROCESS[card.task]
 
     @classmethod
-    def load(cls, settings: Settings) -> Classifier:
-        card = ModelCard.read(Path(settings.model_dir, "model_card.json"))
-        predictor = load_predictor(settings.backend, settings.model_dir)
-        return cls(predictor, card, settings.backend, settings.max_pixels, settings.max_digits)
+    def load(cls, settings: Settings, name: str = DIGITS) -> Classifier:
+        folder = settings.model_folder(name)
+        card = ModelCard.read(folder / "model_card.json")
+        predictor = load_predictor(settings.backend, folder, card.name)
+        return cls(name, predictor, card, settings.backend, settings.max_pixels, settings.max_digits)
 
     @property
     def version(self) -> str:
         return self.card.version
 
     @property
-    def threshold(self) -> float:
-        return self.card.not_a_digit.threshold
+    def reads_digits(self) -> bool:
+        return self.card.task == DIGITS
 
     def classify_inputs(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
-        """A batch of (28, 28) model inputs, in one model call unless their (n, 12) outputs are known."""
+        """A batch of (28, 28) model inputs, in one model call unless their outputs are known."""
         outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
-        digits, score, is_digit = read_digits(outputs, self.threshold)
+        if not self.reads_digits:
+            probabilities = np.asarray(outputs, dtype=np.float64)
+            score = is_digit = [None] * len(probabilities)
+        else:
+            probabilities, score, is_digit = read_digits(outputs, self.card.not_a_digit.threshold)
         results = []
-        for probabilities, s, ok, model_input in zip(digits, score, is_digit, model_inputs, strict=True):
-            digit = int(probabilities.argmax())
-            results.append(Classification(digit, float(probabilities[digit]), probabilities.tolist(), bool(ok),
-                                          float(s), model_input))
+        for p, s, ok, model_input in zip(probabilities, score, is_digit, model_inputs, strict=True):
+            index = int(p.argmax())
+            results.append(Classification(index, self.card.labels[index], float(p[index]), p.tolist(), model_input,
+                                          None if ok is None else bool(ok), None if s is None else float(s)))
         return results
 
     def classify_image(self, image: Image.Image) -> Classification:
-        return self.classify_inputs(to_model_input(image)[None])[0]
+        return self.classify_inputs(self._preprocess(image)[None])[0]
 
     def read_image(self, image: Image.Image) -> Reading:
+        """The digits of a number (digit models only)."""
         segments = segment(image, self.predictor.predict, self.max_digits)
         results = self.classify_inputs(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
@@ -106,7 +124,7 @@ class Classifier:
         inputs = []
         for i, data in enumerate(images):
             try:
-                inputs.append(to_model_input(decode(data, self.max_pixels)))
+                inputs.append(self._preprocess(decode(data, self.max_pixels)))
             except ImageError as exc:
                 raise type(exc)(f"image {i}: {exc.detail}", exc.code) from exc
         return self.classify_inputs(np.stack(inputs))

@@ -1,6 +1,7 @@
 """Model backends: the LiteRT interpreter the service runs by default, and the
 Keras/TensorFlow model as the reference. Both map (n, 28, 28) inputs in [0, 1] to
-(n, 12) probabilities: the digits 0-9, "not a digit", and "several digits"."""
+(n, classes) probabilities; for digits, 12: the digits 0-9, "not a digit", and "several
+digits"."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class _Interpreter:
         self.interpreter = Interpreter(model_path=str(path), num_threads=1)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
+        output = self.interpreter.get_output_details()[0]
+        self.output, self.classes = output["index"], int(output["shape"][-1])
         self.batch = 1
         self.lock = threading.Lock()
 
@@ -67,7 +69,7 @@ class LiteRTPredictor:
         if len(batch) == 1:
             return self._single.run(batch)
         chunks = [self._batch.run(batch[i:i + self.BATCH_CHUNK]) for i in range(0, len(batch), self.BATCH_CHUNK)]
-        return np.concatenate(chunks) if chunks else np.empty((0, CLASSES), np.float32)
+        return np.concatenate(chunks) if chunks else np.empty((0, self._single.classes), np.float32)
 
 
 class KerasPredictor:
@@ -85,11 +87,12 @@ class KerasPredictor:
         return self._call(_as_batch(images)).numpy()
 
 
-def load_predictor(backend: str, model_dir: Path) -> Predictor:
+def load_predictor(backend: str, folder: Path, stem: str = "digitpad") -> Predictor:
+    """The model in `folder`: <stem>.tflite (LiteRT) or <stem>.keras."""
     if backend == "litert":
-        return LiteRTPredictor(model_dir / "digitpad.tflite")
+        return LiteRTPredictor(folder / f"{stem}.tflite")
     if backend == "keras":
-        return KerasPredictor(model_dir / "digitpad.keras")
+        return KerasPredictor(folder / f"{stem}.keras")
     raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
 
 

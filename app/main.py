@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -42,6 +43,23 @@ def problem(request: Request, status: int, detail: str, code: str,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _load_models(settings: Settings) -> dict[str, Classifier]:
+    """Each model the settings list, warmed up; one that fails to load is left out (its
+    requests, and /ready, answer 503)."""
+    models = {}
+    for name in settings.models:
+        try:
+            model = Classifier.load(settings, name)
+            model.warm_up()
+        except (OSError, ValueError, KeyError) as exc:
+            log.error("model %s not loaded from %s: %s", name, settings.model_folder(name), exc)
+            continue
+        models[name] = model
+        metrics.record_model(name, model.version)
+        log.info("model %s version %s loaded (%s backend)", name, model.version, settings.backend)
+    return models
+
+
 def _openapi_with_bodies(app: FastAPI) -> None:
     default = app.openapi
 
@@ -58,10 +76,10 @@ def _openapi_with_bodies(app: FastAPI) -> None:
     app.openapi = openapi
 
 
-def create_app(settings: Settings | None = None, classifier: Classifier | None = None) -> FastAPI:
-    """The app; it loads the model at start-up, unless given one already loaded."""
+def create_app(settings: Settings | None = None, models: Iterable[Classifier] | None = None) -> FastAPI:
+    """The app; it loads the models the settings list at start-up, unless given them loaded."""
     settings = settings or get_settings()
-    preloaded = classifier
+    preloaded = {model.name: model for model in models} if models is not None else None
     Image.MAX_IMAGE_PIXELS = settings.max_pixels  # Pillow's own decompression-bomb guard
     decode.configure(decode.DecodeLimits(
         settings.max_decoded_bytes, settings.large_image_bytes,
@@ -70,16 +88,7 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.classifier = preloaded
-        try:
-            if preloaded is None:
-                loaded = Classifier.load(settings)
-                loaded.warm_up()
-                app.state.classifier = loaded
-                metrics.record_model(loaded.name, loaded.version)
-                log.info("model %s loaded (%s backend)", loaded.version, settings.backend)
-        except (OSError, ValueError, KeyError) as exc:  # /ready and /predict answer 503
-            log.error("model not loaded from %s: %s", settings.model_dir, exc)
+        app.state.models = preloaded if preloaded is not None else _load_models(settings)
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
@@ -96,7 +105,7 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.classifier = None
+    app.state.models = {}
     app.include_router(api.router)
     app.include_router(oip.router)
     app.include_router(page.router)

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,6 +28,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if TYPE_CHECKING:
+    from app.classifier import Classification
 
 disable_created_metrics()  # the *_created series double the exposition and no dashboard reads them
 
@@ -56,10 +60,10 @@ def record_model(model: str, version: str) -> None:
     MODEL_INFO.labels(model, version).set(1)
 
 
-def record_answers(model: str, version: str, answers: Iterable[str]) -> None:
-    """One count per image: its label (a digit, a class name) or not_a_digit."""
-    for answer in answers:
-        PREDICTIONS.labels(model, version, answer).inc()
+def record_answers(model: str, version: str, results: Iterable[Classification]) -> None:
+    """One count per image: its label (a digit, a class name), or not_a_digit."""
+    for result in results:
+        PREDICTIONS.labels(model, version, NOT_A_DIGIT if result.is_digit is False else result.label).inc()
 
 
 def exposition() -> bytes:

@@ -2,10 +2,9 @@
 metadata, and inference on batches, so standard clients (tritonclient, KServe) work
 unchanged.
 
-`POST /v2/models/digits/infer` takes one input: `image`, FP32 [n, 28, 28, 1] model
-inputs (white ink on black in [0, 1], as app.preprocess makes them), or `image_bytes`,
-BYTES [n] encoded images that go through the same decoding and preprocessing as
-/predict. Tensors come as JSON or with the binary tensor data extension; outputs are the
+`POST /v2/models/{digits,fashion}/infer` takes one input: `image`, FP32 [n, 28, 28, 1]
+model inputs (in [0, 1], as app.preprocess makes them), or `image_bytes`, BYTES [n]
+encoded images that go through the same decoding and preprocessing as /predict. Tensors come as JSON or with the binary tensor data extension; outputs are the
 vocabulary of /predict, one tensor each. Errors are the protocol's `{"error": ...}`,
 with the API's stable `code` beside it.
 """
@@ -24,17 +23,18 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from app.classifier import Classification, Classifier
-from app.deps import ClassifierDep, ExecutorDep, MaybeClassifierDep, SettingsDep
+from app.deps import ExecutorDep, ModelsDep, SettingsDep
 from app.errors import ImageError
-from app.metrics import NOT_A_DIGIT, record_answers
+from app.metrics import record_answers
 from app.preprocess import SIZE
+from app.settings import Settings
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol v2"])
 PLATFORM = "litert"
 IMAGE, IMAGE_BYTES = "image", "image_bytes"
 HEADER_LENGTH = "inference-header-content-length"
 BINARY_EXTENSION = "binary_tensor_data"
-NUMPY_TYPES = {"FP32": "<f4", "INT32": "<i4", "BOOL": "?"}
+NUMPY_TYPES = {"FP32": "<f4", "INT32": "<i4", "BOOL": "?"}  # and BYTES, packed by _raw
 
 
 class OipError(Exception):
@@ -122,21 +122,41 @@ class InferenceResponse(BaseModel):
     outputs: list[ResponseOutput]
 
 
-INPUTS = [
-    TensorMetadata(name=IMAGE, datatype="FP32", shape=[-1, SIZE, SIZE, 1],
-                   parameters={"meaning": "model inputs: white ink on black in [0, 1], the digit centred by mass "
-                               "in a 20x20 box (app.preprocess); send this or image_bytes"}),
-    TensorMetadata(name=IMAGE_BYTES, datatype="BYTES", shape=[-1],
-                   parameters={"meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), preprocessed as /predict "
-                               "does; send this or image"}),
-]
-OUTPUTS = [
-    TensorMetadata(name="digit", datatype="INT32", shape=[-1]),
-    TensorMetadata(name="confidence", datatype="FP32", shape=[-1]),
-    TensorMetadata(name="probabilities", datatype="FP32", shape=[-1, 10]),
-    TensorMetadata(name="is_digit", datatype="BOOL", shape=[-1]),
-    TensorMetadata(name="not_digit_score", datatype="FP32", shape=[-1]),
-]
+MEANINGS = {
+    "digits": "white ink on black in [0, 1], the digit centred by mass in a 20x20 box (app.preprocess.to_model_input)",
+    "fashion": "a light object on black in [0, 1], its longer side 28 px (app.preprocess.fashion_input)",
+}
+
+
+def _inputs(model: Classifier) -> list[TensorMetadata]:
+    return [
+        TensorMetadata(name=IMAGE, datatype="FP32", shape=[-1, SIZE, SIZE, 1],
+                       parameters={"meaning": f"model inputs: {MEANINGS[model.card.task]}; send this or image_bytes"}),
+        TensorMetadata(name=IMAGE_BYTES, datatype="BYTES", shape=[-1],
+                       parameters={"meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), preprocessed as /predict "
+                                   "does; send this or image"}),
+    ]
+
+
+def _outputs(model: Classifier, results: list[Classification]) -> dict[str, tuple[str, np.ndarray]]:
+    """Each output tensor: /predict's answer, field by field, as datatype and values."""
+    outputs = {
+        "label": ("BYTES", np.array([r.label for r in results], object)),
+        "index" if not model.reads_digits else "digit": ("INT32", np.array([r.index for r in results], np.int32)),
+        "confidence": ("FP32", np.array([r.confidence for r in results], np.float32)),
+        "probabilities": ("FP32", np.array([r.probabilities for r in results], np.float32).reshape(len(results), len(model.card.labels))),
+    }
+    if model.reads_digits:
+        outputs["is_digit"] = ("BOOL", np.array([r.is_digit for r in results], bool))
+        outputs["not_digit_score"] = ("FP32", np.array([r.not_digit_score for r in results], np.float32))
+    return outputs
+
+
+def _output_metadata(model: Classifier) -> list[TensorMetadata]:
+    return [TensorMetadata(name=name, datatype=datatype, shape=[-1, *values.shape[1:]])
+            for name, (datatype, values) in _outputs(model, []).items()]
+
+
 ERRORS = {status: {"model": ErrorBody, "description": words} for status, words in {
     400: "Bad request: JSON, tensor name, datatype, shape or data, or an unusable image",
     404: "No such model or version",
@@ -155,12 +175,15 @@ INFER_BODY = {
 }
 
 
-def _model(name: str, version: str | None, classifier: Classifier) -> Classifier:
-    if name != classifier.name or (version is not None and version != classifier.version):
-        wanted = name if version is None else f"{name} version {version}"
-        raise OipError(404, f"no model {wanted}; this server has {classifier.name} version {classifier.version}",
-                       "model_not_found")
-    return classifier
+def _model(name: str, version: str | None, models: dict[str, Classifier], settings: Settings) -> Classifier:
+    if name not in settings.models:
+        raise OipError(404, f"no model {name}; this server has {', '.join(settings.models)}", "model_not_found")
+    if name not in models:
+        raise OipError(503, f"model {name} not loaded", "model_not_loaded")
+    model = models[name]
+    if version is not None and version != model.version:
+        raise OipError(404, f"no model {name} version {version}; it is version {model.version}", "model_not_found")
+    return model
 
 
 def _parse(body: bytes, header_length: str | None) -> tuple[InferenceRequest, memoryview]:
@@ -218,7 +241,7 @@ def _floats(tensor: RequestInput, n: int, binary: memoryview | None) -> np.ndarr
         if values.size != elements:
             raise OipError(400, f"input {tensor.name}: {values.size} values for shape {tensor.shape}", "bad_data")
     if not np.all((values >= 0) & (values <= 1)):  # NaN too
-        raise OipError(400, f"input {tensor.name}: values must be in [0, 1] (white ink on black)", "bad_data")
+        raise OipError(400, f"input {tensor.name}: values must be in [0, 1], as the model's own inputs", "bad_data")
     return values.reshape(n, SIZE, SIZE)
 
 
@@ -241,18 +264,17 @@ def _images(tensor: RequestInput, n: int, binary: memoryview | None) -> list[byt
         raise OipError(400, f"input {tensor.name}: data must be base64 strings", "bad_base64") from exc
 
 
-def _outputs(results: list[Classification]) -> dict[str, tuple[str, np.ndarray]]:
-    return {
-        "digit": ("INT32", np.array([r.digit for r in results], np.int32)),
-        "confidence": ("FP32", np.array([r.confidence for r in results], np.float32)),
-        "probabilities": ("FP32", np.array([r.probabilities for r in results], np.float32)),
-        "is_digit": ("BOOL", np.array([r.is_digit for r in results], bool)),
-        "not_digit_score": ("FP32", np.array([r.not_digit_score for r in results], np.float32)),
-    }
+def _raw(datatype: str, values: np.ndarray) -> bytes:
+    """The binary tensor data extension's bytes: little-endian, row-major; a BYTES
+    element as its length (4 bytes) and its UTF-8."""
+    if datatype == "BYTES":
+        encoded = [str(value).encode() for value in values.reshape(-1)]
+        return b"".join(len(item).to_bytes(4, "little") + item for item in encoded)
+    return values.astype(NUMPY_TYPES[datatype]).tobytes()
 
 
 def _response(request: InferenceRequest, classifier: Classifier, results: list[Classification]) -> Response:
-    tensors = _outputs(results)
+    tensors = _outputs(classifier, results)
     everything_binary = bool((request.parameters or {}).get("binary_data_output", False))
     wanted = request.outputs or [RequestOutput(name=name) for name in tensors]
     outputs, buffers = [], []
@@ -262,7 +284,7 @@ def _response(request: InferenceRequest, classifier: Classifier, results: list[C
                            "bad_output_name")
         datatype, values = tensors[output.name]
         if (output.parameters or {}).get("binary_data", everything_binary):
-            raw = values.astype(NUMPY_TYPES[datatype]).tobytes()
+            raw = _raw(datatype, values)
             buffers.append(raw)
             outputs.append(ResponseOutput(name=output.name, shape=list(values.shape), datatype=datatype,
                                           parameters={"binary_data_size": len(raw)}))
@@ -283,8 +305,8 @@ async def live() -> Live:
 
 
 @router.get("/health/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness (OIP)")
-async def ready(classifier: MaybeClassifierDep):
-    if classifier is None:
+async def ready(models: ModelsDep, settings: SettingsDep):
+    if any(name not in models for name in settings.models):
         return JSONResponse(Ready(ready=False).model_dump(), status_code=503)
     return Ready(ready=True)
 
@@ -297,26 +319,28 @@ async def server_metadata(request: Request) -> ServerMetadata:
 @router.get("/models/{name}", response_model=ModelMetadata, responses=ERRORS, summary="Model metadata (OIP)")
 @router.get("/models/{name}/versions/{version}", response_model=ModelMetadata, responses=ERRORS,
             summary="Model metadata, one version (OIP)")
-async def model_metadata(name: str, classifier: ClassifierDep, version: str | None = None) -> ModelMetadata:
-    model = _model(name, version, classifier)
-    return ModelMetadata(name=model.name, versions=[model.version], platform=PLATFORM, inputs=INPUTS, outputs=OUTPUTS)
+async def model_metadata(name: str, models: ModelsDep, settings: SettingsDep,
+                         version: str | None = None) -> ModelMetadata:
+    model = _model(name, version, models, settings)
+    return ModelMetadata(name=model.name, versions=[model.version], platform=PLATFORM, inputs=_inputs(model),
+                         outputs=_output_metadata(model))
 
 
 @router.get("/models/{name}/ready", response_model=ModelReady, responses=ERRORS, summary="Model readiness (OIP)")
 @router.get("/models/{name}/versions/{version}/ready", response_model=ModelReady, responses=ERRORS,
             summary="Model readiness, one version (OIP)")
-async def model_ready(name: str, classifier: ClassifierDep, version: str | None = None) -> ModelReady:
-    _model(name, version, classifier)
+async def model_ready(name: str, models: ModelsDep, settings: SettingsDep, version: str | None = None) -> ModelReady:
+    _model(name, version, models, settings)
     return ModelReady(name=name, ready=True)
 
 
 @router.post("/models/{name}/infer", response_model=InferenceResponse, responses=ERRORS,
-             openapi_extra={"requestBody": INFER_BODY}, summary="Read a batch of digits (OIP)")
+             openapi_extra={"requestBody": INFER_BODY}, summary="Read a batch of images (OIP)")
 @router.post("/models/{name}/versions/{version}/infer", response_model=InferenceResponse, responses=ERRORS,
-             openapi_extra={"requestBody": INFER_BODY}, summary="Read a batch of digits, one version (OIP)")
-async def infer(name: str, request: Request, classifier: ClassifierDep, executor: ExecutorDep,
+             openapi_extra={"requestBody": INFER_BODY}, summary="Read a batch of images, one version (OIP)")
+async def infer(name: str, request: Request, models: ModelsDep, executor: ExecutorDep,
                 settings: SettingsDep, version: str | None = None) -> Response:
-    model = _model(name, version, classifier)
+    model = _model(name, version, models, settings)
     if request.headers.get("content-encoding", "identity").lower() != "identity":
         raise OipError(415, "compressed request bodies are not accepted", "unsupported_content_encoding")
     inference, binary = _parse(await request.body(), request.headers.get(HEADER_LENGTH))
@@ -336,5 +360,5 @@ async def infer(name: str, request: Request, classifier: ClassifierDep, executor
     except ImageError as exc:
         raise OipError(exc.status_code, exc.detail, exc.code) from exc
     if settings.metrics:
-        record_answers(model.name, model.version, (str(r.digit) if r.is_digit else NOT_A_DIGIT for r in results))
+        record_answers(model.name, model.version, results)
     return _response(inference, model, results)

@@ -6,18 +6,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.deps import MaybeClassifierDep
-from app.settings import ROOT
+from app.deps import ModelsDep
+from app.settings import DIGITS, ROOT
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=ROOT / "templates")
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request, classifier: MaybeClassifierDep) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, "index.html", {"model_version": classifier.version if classifier else None}
-    )
+async def index(request: Request, models: ModelsDep) -> HTMLResponse:
+    digits = models.get(DIGITS)
+    return templates.TemplateResponse(request, "index.html", {"model_version": digits.version if digits else None})
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -15,8 +15,10 @@ class PredictRequest(BaseModel):
 
 
 class DigitAnswer(BaseModel):
-    """What the model says about one digit: the vocabulary /predict and /read share."""
+    """What the model says about one digit: the vocabulary /predict, /read and /explain share."""
 
+    label: str = Field(description="the answer's name: for digits, the digit (\"7\"), the best guess when "
+                       "is_digit is false", examples=["7"])
     digit: int = Field(ge=0, le=9, description="the most probable digit (the best guess when is_digit is false)")
     confidence: float = Field(ge=0, le=1, description="the probability of that digit, given that it is a digit")
     probabilities: list[float] = Field(
@@ -35,6 +37,22 @@ class DigitAnswer(BaseModel):
 
 
 class Prediction(DigitAnswer):
+    model: str = Field(description="the model that read it (?model=)", examples=["digits"])
+    model_version: str
+
+
+class ClassPrediction(BaseModel):
+    """What a model of other things than digits (?model=fashion) says about the image."""
+
+    label: str = Field(description="the most probable class, by name", examples=["Sneaker"])
+    index: int = Field(ge=0, description="its position in the model card's labels")
+    confidence: float = Field(ge=0, le=1, description="its probability")
+    probabilities: list[float] = Field(description="of each class, in the order of the model card's labels")
+    labels: list[str] = Field(description="the classes' names, as in the model card")
+    input: list[list[float]] | None = Field(
+        None, description="the 28x28 image the model saw (0 background, 1 the object), when include_input=true"
+    )
+    model: str = Field(examples=["fashion"])
     model_version: str
 
 
@@ -58,7 +76,7 @@ class Problem(BaseModel):
         description="stable and machine-readable: undecodable_image, empty_image, image_too_large, "
         "body_too_large, unsupported_image_type, unsupported_media_type, missing_file, bad_json, bad_base64, "
         "invalid_request, animated, too_small, no_ink, too_many_digits, body_timeout, busy, "
-        "busy_with_large_images, model_not_loaded, layers_model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
+        "busy_with_large_images, model_not_loaded, unknown_model, layers_model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
         "itself, head_too_large)",
         examples=["no_ink"],
     )
@@ -69,9 +87,11 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    ready: bool
+    ready: bool = Field(description="every model the service serves is loaded and warmed up")
     backend: str
-    model_version: str | None
+    model_version: str | None = Field(description="the default model's version")
+    models: dict[str, str | None] = Field(description="each model served, by name: its version, or null if "
+                                          "it did not load")
 
 
 class ModelInfo(ModelCard):

@@ -5,18 +5,24 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
+DIGITS = "digits"  # the digit model, in model_dir itself
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITPAD_", protected_namespaces=())
 
-    model_dir: Path = ROOT / "models"
+    model_dir: Path = Field(ROOT / "models", description="the digit model's folder; the others are in sub-folders")
+    models: Annotated[list[str], NoDecode] = Field(
+        ["digits", "fashion"],
+        description="the models to serve, comma-separated: digits (in model_dir), and others each in model_dir/<name> "
+        "(fashion: clothes, Fashion-MNIST); the first is the default of ?model=",
+    )
     backend: Literal["litert", "keras"] = "litert"
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
     max_pixels: int = Field(40_000_000, gt=0, description="largest image accepted, in pixels")
@@ -72,6 +78,22 @@ class Settings(BaseSettings):
     require_model: bool = Field(
         True, description="digitpad-serve refuses to start without a model (false: it starts and answers 503)"
     )
+
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [name.strip() for name in value.split(",") if name.strip()] if isinstance(value, str) else value
+
+    @field_validator("models")
+    @classmethod
+    def _known_names(cls, names: list[str]) -> list[str]:
+        if not names or len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
+            raise ValueError("list one or more distinct model names, like digits,fashion")
+        return names
+
+    def model_folder(self, name: str) -> Path:
+        return self.model_dir if name == DIGITS else self.model_dir / name
 
 
 class SettingsError(Exception):

@@ -120,7 +120,7 @@ def test_without_a_model_the_service_says_so(tmp_path):
         assert empty.get("/ready").status_code == 503 and empty.get("/ready").json()["ready"] is False
         response = post_raw(empty, CANVAS_PNG)
         assert response.status_code == 503
-        assert response.json() == {"detail": "model not loaded", "code": "model_not_loaded"}
+        assert response.json() == {"detail": "model digits not loaded", "code": "model_not_loaded"}
 
 
 def test_keras_backend_gives_the_same_answers(client):

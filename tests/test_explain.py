@@ -151,7 +151,7 @@ def test_decompression_bomb_is_413(client):
 
 def test_without_a_model_or_its_layers_model_the_service_says_so(tmp_path):
     with TestClient(create_app(Settings(model_dir=tmp_path))) as empty:
-        assert post(empty).json() == {"detail": "model not loaded", "code": "model_not_loaded"}
+        assert post(empty).json() == {"detail": "model digits not loaded", "code": "model_not_loaded"}
     for name in ("digitpad.tflite", "model_card.json"):
         shutil.copy(MODELS / name, tmp_path / name)
     with TestClient(create_app(Settings(model_dir=tmp_path))) as no_layers:

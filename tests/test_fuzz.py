@@ -15,9 +15,9 @@ from app.classifier import Classifier
 from app.main import create_app
 from app.settings import Settings
 
-# Schemathesis runs the app's lifespan once per operation: the model is loaded once, here.
+# Schemathesis runs the app's lifespan once per operation: the models are loaded once, here.
 SETTINGS = Settings()
-app = create_app(SETTINGS, Classifier.load(SETTINGS))
+app = create_app(SETTINGS, [Classifier.load(SETTINGS, name) for name in SETTINGS.models])
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -90,7 +90,7 @@ def test_several_workers_add_up(tmp_path):
 def test_off_counts_nothing_and_answers_404(client):
     predict(client, SEVEN)  # counted, by the app that counts
     before = samples(client.get("/metrics").text)
-    off = TestClient(create_app(Settings(metrics=False), client.app.state.classifier))
+    off = TestClient(create_app(Settings(metrics=False), client.app.state.models.values()))
     with off:
         assert predict(off, SEVEN).status_code == 200
         response = off.get("/metrics")

@@ -53,7 +53,7 @@ def test_tritonclient_sees_a_live_ready_server_and_its_model(triton_client):
     assert "binary_tensor_data" in triton_client.get_server_metadata()["extensions"]
     metadata = triton_client.get_model_metadata("digits")
     assert [i["name"] for i in metadata["inputs"]] == ["image", "image_bytes"]
-    assert {o["name"] for o in metadata["outputs"]} == set(ANSWER_FIELDS)
+    assert {o["name"] for o in metadata["outputs"]} == {"label", *ANSWER_FIELDS}
 
 
 def test_tritonclient_batch_of_model_inputs_answers_as_predict(triton_client, client):

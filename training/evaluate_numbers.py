@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     card = ModelCard.read(args.models / "model_card.json")
-    classifier = Classifier(LiteRTPredictor(args.models / "digitpad.tflite"), card, "litert", 40_000_000, 20)
+    classifier = Classifier("digits", LiteRTPredictor(args.models / "digitpad.tflite"), card, "litert", 40_000_000, 20)
     sources = {"mnist_test": (mnist.x_test, mnist.y_test)}
     if args.usps.exists():
         images, labels = load_usps(args.usps)
