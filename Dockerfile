@@ -25,7 +25,8 @@ RUN cd /opt/venv/lib/python3.11/site-packages/scipy \
 
 # Runtime stage: no compilers, no pip cache, no tests, no training code or data.
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 digitpad
+# A numeric user: Kubernetes' runAsNonRoot can check a uid, not a name.
+RUN groupadd --gid 10001 digitpad && useradd --create-home --uid 10001 --gid 10001 digitpad
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/digitpad
 COPY app ./app
@@ -37,7 +38,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     DIGITPAD_HOST=0.0.0.0 \
     PORT=8000
-USER digitpad
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('PORT', '8000'), timeout=2)"]

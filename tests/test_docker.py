@@ -1,12 +1,15 @@
 """The Docker image, built and run as the README says (marked: takes minutes)."""
 
+import io
 import json
 import shutil
 import subprocess
 import time
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
 from support.drawing import draw, encode
 from support.drawing import number as number_image
@@ -42,8 +45,9 @@ def test_image_is_small_non_root_and_holds_no_tests_or_training(image):
     print(f"\nimage size: {size / 1e6:.0f} MB")
     assert size <= MAX_IMAGE_BYTES
     config = json.loads(docker("image", "inspect", "--format", "{{json .Config}}", image))
-    assert config["User"] == "digitpad" and config["Healthcheck"]["Test"]
+    assert config["User"] == "10001:10001" and config["Healthcheck"]["Test"]  # numeric: see deploy/deployment.yaml
     listing = docker("run", "--rm", "--network", "host", image, "sh", "-c", "ls /srv/digitpad /srv/digitpad/models; pip list 2>/dev/null")
+    assert docker("run", "--rm", "--network", "host", image, "id", "-un") == "digitpad"
     assert "tests" not in listing.split() and "training" not in listing.split()
     assert "digitpad.tflite" in listing and "tensorflow" not in listing.lower()
 
@@ -69,6 +73,36 @@ def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):
         while docker("inspect", "--format", "{{.State.Health.Status}}", container) != "healthy":
             assert time.monotonic() < deadline, "HEALTHCHECK never passed"
             time.sleep(1)
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+
+
+def test_container_serves_with_a_read_only_root_and_a_writable_tmp(image):
+    """As deploy/deployment.yaml runs it: the service writes nothing but temporary files,
+    which a multipart upload over 1 MB spools to (Starlette)."""
+    port = free_port()
+    container = docker("run", "-d", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
+                       "-e", f"PORT={port}", image)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the container never answered"
+            time.sleep(0.2)
+        # Without a writable /tmp, this upload is a 500: "No usable temporary directory found".
+        noise = np.random.default_rng(0).integers(0, 256, (800, 800, 3), dtype=np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(noise).save(buffer, format="PNG")
+        assert len(buffer.getvalue()) > 1024 * 1024
+        response = httpx.post(f"{url}/predict", files={"file": ("noise.png", buffer.getvalue(), "image/png")}, timeout=30)
+        assert response.status_code == 200, response.text
+        seven = httpx.post(f"{url}/predict", files={"file": ("seven.png", encode(draw(7)), "image/png")})
+        assert seven.json()["digit"] == 7
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
 
