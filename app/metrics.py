@@ -4,17 +4,14 @@ latency, and the answers given, by model, model version and answer.
 The names and labels of the HTTP metrics are those of prometheus-fastapi-instrumentator
 (`http_requests_total`, `http_request_duration_seconds`, labelled by `handler`), so its
 dashboards work unchanged. With several worker processes, each writes its values to files
-in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode, which digitpad-serve
-sets up) and a scrape, whichever worker answers it, adds them all up.
+in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode, which app.serve sets
+up) and a scrape, whichever worker answers it, adds them all up.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -73,24 +70,3 @@ def exposition() -> bytes:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return generate_latest(registry)
-
-
-@contextmanager
-def multiprocess_folder() -> Iterator[Path]:
-    """A folder for the workers' metric files, named in the environment they inherit,
-    for as long as they run: PROMETHEUS_MULTIPROC_DIR if set, emptied first (values
-    left from an earlier run would be added to this one's), else a temporary folder.
-    Enter it before any worker starts: workers are new processes, which read the
-    variable when they import prometheus_client."""
-    folder = os.environ.get(MULTIPROCESS_DIR)
-    if folder:
-        for leftover in Path(folder).glob("*.db"):
-            leftover.unlink()
-        yield Path(folder)
-        return
-    with tempfile.TemporaryDirectory(prefix="digitpad-metrics-") as folder:
-        os.environ[MULTIPROCESS_DIR] = folder
-        try:
-            yield Path(folder)
-        finally:
-            del os.environ[MULTIPROCESS_DIR]

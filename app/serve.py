@@ -1,9 +1,11 @@
 """`digitpad-serve`: runs uvicorn with the host, port, workers and log level from settings.
 
-Several workers on Linux each get a listening socket of their own on the same port
-(SO_REUSEPORT), so the kernel spreads connections over them. With uvicorn's shared
-socket, whichever worker wakes first accepts every pending connection: eight
-keep-alive clients arriving together all land on one worker while the others idle.
+Several workers run under gunicorn, each with a listening socket of its own on the
+same port (gunicorn's reuse_port: SO_REUSEPORT, bound in each worker), so the kernel
+spreads connections over them. With one shared socket (uvicorn's own workers, or
+gunicorn without reuse_port), whichever worker wakes first accepts every pending
+connection: of eight keep-alive clients arriving together, one worker mostly got all
+or all but one while the other idled (benchmarks/workers.py).
 """
 
 from __future__ import annotations
@@ -11,22 +13,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
 import os
-import signal
 import socket
 import sys
-import threading
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import ClassVar
 
 import uvicorn
+from gunicorn.app.base import BaseApplication
+from uvicorn.importer import import_from_string
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn_worker import UvicornWorker
 
-from app import metrics
+from app.card import ModelCard
 from app.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("digitpad")
 APP = "app.main:app"
-STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
+STARTUP_FAILURE = 3  # uvicorn's and gunicorn's exit code for a worker that could not start
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # as app.metrics reads it
 
 
 class HeadTooLarge(Exception):
@@ -136,55 +144,100 @@ def _options(settings: Settings) -> dict:
     }
 
 
-def _worker() -> None:
-    """One worker process, listening on its own socket."""
-    settings = get_settings()
-    _configure_logging(settings)
+class Worker(UvicornWorker):
+    """A gunicorn worker that runs uvicorn as a single-process digitpad-serve does."""
+
+    CONFIG_KWARGS: ClassVar[dict] = {"loop": "auto", "http": HeadLimitsProtocol, "access_log": False}
+
+
+class Workers(BaseApplication):
+    """gunicorn's master, configured from the settings rather than its command line."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        options = {
+            "bind": [f"{host}:{self.settings.port}"],
+            "workers": self.settings.workers,
+            "worker_class": Worker,
+            "reuse_port": True,  # a socket per worker, bound in the worker: the kernel spreads connections
+            "keepalive": self.settings.keep_alive_s,
+            "loglevel": self.settings.log_level,
+            "control_socket_disable": True,  # gunicornc's socket, in $HOME: not needed, and HOME may be read-only
+        }
+        for name, value in options.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        return import_from_string(APP)
+
+
+def _can_listen(settings: Settings) -> bool:
+    """Whether a worker's socket can bind the port; gunicorn's workers would retry for ever."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((settings.host, settings.port))
+        except OSError as exc:
+            log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+            return False
+    return True
+
+
+def _run_workers(settings: Settings) -> int:
+    """Keeps `settings.workers` worker processes running until SIGINT or SIGTERM; the exit status."""
+    if not _can_listen(settings):
+        return STARTUP_FAILURE
     try:
-        sock.bind((settings.host, settings.port))
-    except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
-        sys.exit(STARTUP_FAILURE)
-    uvicorn.Server(uvicorn.Config(APP, **_options(settings))).run(sockets=[sock])
+        Workers(settings).run()
+    except SystemExit as stop:  # how gunicorn's master ends, with its status
+        return int(stop.code or 0)
+    return 0
 
 
-def _supervise(workers: int) -> int:
-    """Keeps `workers` worker processes running until SIGINT or SIGTERM; the exit status."""
-    spawn = multiprocessing.get_context("spawn")
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    processes = [spawn.Process(target=_worker) for _ in range(workers)]
-    for process in processes:
-        process.start()
-    status = 0
-    while not stopping.wait(0.5):
-        for i, process in enumerate(processes):
-            if process.is_alive():
-                continue
-            if process.exitcode == STARTUP_FAILURE:  # would fail again: give up
-                status = STARTUP_FAILURE
-                stopping.set()
-                break
-            log.warning("worker %d exited with %s; starting another", process.pid, process.exitcode)
-            processes[i] = spawn.Process(target=_worker)
-            processes[i].start()
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join()
-    return status
+@contextmanager
+def _metrics_folder() -> Iterator[None]:
+    """A folder for the workers' metric files (prometheus-client's multiprocess mode),
+    named in PROMETHEUS_MULTIPROC_DIR for as long as they run: the variable's own folder
+    if set, emptied first (values left from an earlier run would be added to this
+    one's), else a temporary one. prometheus-client reads the variable when it is
+    imported, in each worker after the fork: this module must not import it."""
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if folder:
+        for leftover in Path(folder).glob("*.db"):
+            leftover.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="digitpad-metrics-") as folder:
+        os.environ[MULTIPROCESS_DIR] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR]
 
 
 def _model_missing(settings: Settings) -> str | None:
-    missing = [name for name in ("digitpad.tflite", "model_card.json") if not (settings.model_dir / name).is_file()]
-    if settings.require_model and settings.backend == "litert" and missing:
-        return (f"no model in {settings.model_dir} (missing {', '.join(missing)}): train one (make train), "
-                "set DIGITPAD_MODEL_DIR, or set DIGITPAD_REQUIRE_MODEL=false to start without one")
-    return None
+    """What is missing of the models the settings list, in one line; None if nothing."""
+    if not settings.require_model or settings.backend != "litert":
+        return None
+    missing = []
+    for name in settings.models:
+        folder = settings.model_folder(name)
+        try:
+            model = folder / f"{ModelCard.read(folder / 'model_card.json').name}.tflite"
+        except (OSError, ValueError):
+            missing.append(str(folder / "model_card.json"))
+            continue
+        if not model.is_file():
+            missing.append(str(model))
+    if not missing:
+        return None
+    return (f"models missing ({', '.join(missing)}): train them (make train, make train-fashion), set "
+            "DIGITPAD_MODEL_DIR or DIGITPAD_MODELS, or set DIGITPAD_REQUIRE_MODEL=false to start without them")
 
 
 def main() -> int:
@@ -198,17 +251,12 @@ def main() -> int:
         print(f"digitpad-serve: {problem}", file=sys.stderr)
         return 2
     _configure_logging(settings)
-    if settings.workers > 1 or metrics.MULTIPROCESS_DIR in os.environ:
-        with metrics.multiprocess_folder():  # several processes: each counts in files that /metrics adds up
-            return _serve(settings)
-    return _serve(settings)
-
-
-def _serve(settings: Settings) -> int:
-    if settings.workers > 1 and sys.platform == "linux":
-        return _supervise(settings.workers)
-    uvicorn.run(APP, workers=settings.workers, **_options(settings))
-    return 0
+    several = settings.workers > 1 or MULTIPROCESS_DIR in os.environ
+    with _metrics_folder() if several else nullcontext():  # each process counts in files /metrics adds up
+        if settings.workers > 1:
+            return _run_workers(settings)
+        uvicorn.run(APP, **_options(settings))
+        return 0
 
 
 if __name__ == "__main__":

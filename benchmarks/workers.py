@@ -7,7 +7,7 @@ Every configuration runs at once, each on its own port, and the measurements tak
 turns (round after round), so a slow phase of the machine hits them all alike. For
 each measurement, fresh keep-alive connections, the page's PNG to /predict; per
 worker, the most connections it held at once and the CPU time it used.
-Figures, not pass/fail. gunicorn and uvicorn-worker come with the test extras.
+Figures, not pass/fail. ("digitpad-serve" runs gunicorn with reuse_port since this was measured.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""digitpad-serve's own worker supervisor (several workers on Linux)."""
+"""digitpad-serve's workers (several, under gunicorn, on Linux) and its start-up checks."""
 
 import os
 import socket
