@@ -32,7 +32,8 @@ WORKDIR /srv/digitpad
 COPY app ./app
 COPY static ./static
 COPY templates ./templates
-COPY models/digitpad.tflite models/model_card.json ./models/
+# The models' LiteRT files and cards only (.dockerignore): digits, its layers model (/explain), clothes.
+COPY models ./models
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -69,6 +69,14 @@ def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):
         assert response.status_code == 200 and response.json()["digit"] == 7
         number = httpx.post(f"{url}/read", content=encode(number_image("42")), headers={"content-type": "image/png"})
         assert number.status_code == 200 and number.json()["number"] == "42"  # SciPy, trimmed, still labels
+        inside = httpx.post(f"{url}/explain", content=encode(draw(7)), headers={"content-type": "image/png"})
+        assert inside.status_code == 200 and inside.json()["digit"] == 7  # the layers model is in the image
+        clothes = httpx.post(f"{url}/predict", params={"model": "fashion"}, content=encode(draw(7)),
+                             headers={"content-type": "image/png"})
+        assert clothes.status_code == 200 and clothes.json()["model"] == "fashion"
+        assert httpx.get(f"{url}/v2/health/ready").json() == {"ready": True}
+        assert httpx.get(f"{url}/v2/models/fashion/ready").json() == {"name": "fashion", "ready": True}
+        assert "digitpad_model_info" in httpx.get(f"{url}/metrics").text
         deadline = time.monotonic() + 60
         while docker("inspect", "--format", "{{.State.Health.Status}}", container) != "healthy":
             assert time.monotonic() < deadline, "HEALTHCHECK never passed"
