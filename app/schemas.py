@@ -124,7 +124,7 @@ class Explanation(DigitAnswer):
     layers: list[LayerActivations] = Field(description="every layer from input to output, as in the model card")
     attribution: list[list[float]] = Field(
         description="28x28 in [-1, 1]: how much hiding the ink around each pixel (occlusion, a 4 px patch every "
-        "2 px) lowers the winning digit's log-odds; positive pushed towards `digit`, negative against"
+        "3 px) lowers the winning digit's log-odds; positive pushed towards `digit`, negative against"
     )
     attribution_scale: float = Field(description="the change of the winning digit's log-odds that 1 stands for")
     model_version: str

@@ -36,6 +36,7 @@ const state = {
   inFlight: false,
   lastLive: 0,
   reading: null,      // the latest answer of /read
+  sentImage: null,   // what it answered: the body sent, and the pad as sent
   selected: 0,        // which of its digits the bars and the 28x28 view show
 };
 
@@ -183,19 +184,20 @@ function exportDrawing() {
   const out = document.createElement("canvas");
   out.width = out.height = EXPORT_SIZE;
   out.getContext("2d").drawImage(pad, 0, 0, EXPORT_SIZE, EXPORT_SIZE);
-  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+  return out;
 }
 
 async function predictDrawing() {
   if (isEmpty()) return;
-  const blob = await exportDrawing();
-  await predict(blob, { "Content-Type": "image/png" });
+  const canvas = exportDrawing();
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  await predict(blob, { "Content-Type": "image/png" }, canvas);
 }
 
 async function predictFile(file) {
   const body = new FormData();
   body.append("file", file);
-  await predict(body, {});
+  await predict(body, {}, null);
 }
 
 // Where a box in the sent image's pixels lies on the pad, in CSS pixels.
@@ -211,7 +213,8 @@ function padRect(box) {
 }
 
 // Responses can arrive out of order; only one newer than what is shown is drawn.
-async function predict(body, headers) {
+// `canvas` is the pad as sent (null for an uploaded file), for a look inside one digit.
+async function predict(body, headers, canvas) {
   const seq = ++state.sent;
   state.inFlight = true;
   const started = performance.now();
@@ -224,6 +227,7 @@ async function predict(body, headers) {
       showProblem(response.status, result);
       return;
     }
+    state.sentImage = { body, headers, canvas };
     showResult(result, performance.now() - started);
   } catch (error) {
     if (seq < state.shown) return;
@@ -265,6 +269,7 @@ function showResult(reading, elapsed) {
   predictionEl.dataset.latencyMs = elapsed.toFixed(1);
   drawBoxes(single ? [] : digits);
   showDetail();
+  followInside();
 }
 
 // One button per digit over the pad: its reading as a label; choosing it shows its bars.
@@ -292,6 +297,7 @@ function select(index) {
   state.selected = index;
   [...boxesEl.children].forEach((b, i) => b.classList.toggle("selected", i === index));
   showDetail();
+  followInside();
 }
 
 // The bars and the 28x28 view of the selected digit.
@@ -336,6 +342,7 @@ function resetResult() {
     bar.classList.remove("top");
   }
   seen.getContext("2d").clearRect(0, 0, 28, 28);
+  clearInside();
 }
 
 function showEmpty() {
@@ -366,6 +373,320 @@ function showProblem(status, problem) {
   showError(reasons[problem.code] ||
     (detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : `The server answered ${status}.`));
 }
+
+// ---- look inside: every layer of the network, for the drawing on the pad ----------
+
+const insideEl = document.getElementById("inside");
+const insideStatus = document.getElementById("inside-status");
+const insideInput = document.getElementById("inside-input");
+const heatmap = document.getElementById("heatmap");
+const legendFor = document.getElementById("legend-for");
+const layersEl = document.getElementById("layers");
+const zoomMap = document.getElementById("zoom-map");
+const zoomLabel = document.getElementById("zoom-label");
+const OUTPUT_NAMES = [..."0123456789", "not a digit", "several digits"];
+const UNIT_COLUMNS = 32;  // units per row of a dense layer's picture
+const inside = {
+  request: null,      // the AbortController of the latest /explain request
+  result: null,       // the latest answer of /explain
+  builtFor: "",       // the layers the list below was built for
+  zoomed: null,       // [layer, channel] of the map shown large
+  renders: 0,
+};
+
+const times = (shape) => shape.join("\u00d7");
+const plural = (n, word) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
+
+// One line of plain words per kind of layer.
+function caption(layer, previous) {
+  const [h, w, c] = layer.shape;
+  switch (layer.kind) {
+    case "conv": return `Convolution: ${c} filters, each a small pattern of weights the network learnt, slid over ` +
+      `${previous ? "the maps before" : "the image"}. A map is light where its pattern is found, dark where its ` +
+      "opposite is (mid-grey is 0).";
+    case "batch-norm": return "Batch normalisation: each channel shifted and scaled to the steady range the " +
+      "network was trained with. The same pictures, with new contrast.";
+    case "relu": return "ReLU: every negative value becomes 0 (black). Only the places where a filter found its " +
+      "pattern stay lit.";
+    case "pool": return `Max pooling: each 2\u00d72 square keeps only its strongest value, so the maps shrink to ` +
+      `${h}\u00d7${w} and a stroke a pixel to the side changes little.`;
+    case "flatten": return `Flatten: the maps before, laid end to end as one row of ${layer.shape[0]} numbers ` +
+      "(shown in rows of 32).";
+    case "dense": return `Dense: ${layer.shape[0]} units, each a weighted sum of every number before: here the ` +
+      "parts found so far are combined into evidence for whole digits.";
+    case "dropout": return "Dropout: in training it switched off units at random, so that no single unit could " +
+      "be relied on; when reading, it passes everything through unchanged.";
+    case "softmax": return `Softmax: ${layer.shape[0]} scores turned into probabilities that add up to 1: the ten ` +
+      "digits, \u201cnot a digit\u201d and \u201cseveral digits\u201d.";
+    default: return "";
+  }
+}
+
+function isMaps(layer) {
+  return layer.shape.length === 3;
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// The list of layers, built once for the served model: later answers only repaint it.
+function buildLayers(layers) {
+  layersEl.replaceChildren(...layers.map((layer, index) => {
+    const item = element("li", "layer");
+    item.dataset.kind = layer.kind;
+    item.dataset.name = layer.name;
+    const title = element("h3", "layer-title");
+    title.append(element("span", "layer-name", layer.name), element("span", "layer-kind", layer.kind),
+      element("span", "layer-shape", `${times(layer.shape)} \u00b7 ${plural(layer.parameters, "parameter")}`));
+    item.append(title, element("p", "layer-caption", caption(layer, index > 0)));
+    if (isMaps(layer)) {
+      // The layer's image as the API sends it (its maps side by side), under a grid of
+      // buttons, one a map: one picture to repaint, not one per map.
+      const c = layer.shape[2];
+      const maps = element("div", "maps");
+      const picture = element("img", "maps-image");
+      picture.alt = "";
+      const grid = element("div", "maps-grid");
+      grid.setAttribute("role", "group");
+      grid.setAttribute("aria-label", `${layer.name}: ${c} maps; arrow keys move between them`);
+      grid.style.gridTemplateColumns = `repeat(${layer.columns}, 1fr)`;
+      for (let channel = 0; channel < c; channel++) {
+        const button = element("button", "map");
+        button.type = "button";
+        button.tabIndex = channel === 0 ? 0 : -1;
+        button.dataset.layer = String(index);
+        button.dataset.channel = String(channel);
+        button.setAttribute("aria-label", `${layer.name}, channel ${channel + 1} of ${c}`);
+        grid.append(button);
+      }
+      maps.append(picture, grid);
+      item.append(maps);
+    } else if (layer.kind === "softmax") {
+      const outputs = element("ol", "outputs");
+      outputs.start = 0;
+      OUTPUT_NAMES.slice(0, layer.shape[0]).forEach((name) => {
+        const row = element("li", "output");
+        row.append(element("span", "output-name", name), element("span", "bar-track"), element("span", "bar-value", "\u2013"));
+        row.children[1].append(element("span", "bar-fill"));
+        outputs.append(row);
+      });
+      item.append(outputs);
+    } else {
+      const units = element("canvas", "units");
+      units.width = Math.min(layer.shape[0], UNIT_COLUMNS);
+      units.height = Math.ceil(layer.shape[0] / units.width);
+      units.dataset.layer = String(index);
+      units.setAttribute("role", "img");
+      units.setAttribute("aria-label", `${layer.name}: ${layer.shape[0]} units, light for large values`);
+      item.append(units);
+    }
+    return item;
+  }));
+  inside.builtFor = layers.map((l) => l.name).join();
+}
+
+// A grey level as the API sends it: 0 at mid-grey for a signed layer, else at black.
+function level(value, layer) {
+  const unit = layer.scale > 0 ? value / layer.scale : 0;
+  return Math.round(layer.signed ? 127.5 + 127.5 * unit : 255 * unit);
+}
+
+// Resolves once every layer's new picture is decoded and on screen.
+function paintLayers(result) {
+  const pictures = [];
+  result.layers.forEach((layer, index) => {
+    const item = layersEl.children[index];
+    if (isMaps(layer)) {
+      const picture = item.querySelector(".maps-image");
+      picture.src = layer.image;
+      pictures.push(picture.decode());
+    } else if (layer.kind === "softmax") {
+      const top = layer.values.indexOf(Math.max(...layer.values));
+      [...item.querySelectorAll(".output")].forEach((row, i) => {
+        row.querySelector(".bar-fill").style.width = percent(layer.values[i]);
+        row.querySelector(".bar-value").textContent = percent(layer.values[i]);
+        row.classList.toggle("top", i === top);
+      });
+    } else {
+      const canvas = item.querySelector("canvas");
+      const image = canvas.getContext("2d").createImageData(canvas.width, canvas.height);
+      layer.values.forEach((value, i) => {
+        const grey = level(value, layer);
+        image.data.set([grey, grey, grey, 255], 4 * i);
+      });
+      canvas.getContext("2d").putImageData(image, 0, 0);
+    }
+  });
+  return Promise.all(pictures);
+}
+
+function paintInput(input) {
+  const image = insideInput.getContext("2d").createImageData(28, 28);
+  input.flat().forEach((v, i) => {
+    const grey = Math.round(255 * v);
+    image.data.set([grey, grey, grey, 255], 4 * i);
+  });
+  insideInput.getContext("2d").putImageData(image, 0, 0);
+}
+
+// Red for, blue against, over a faint copy of the ink; the stronger, the more opaque.
+function paintHeatmap(result) {
+  const image = heatmap.getContext("2d").createImageData(28, 28);
+  const input = result.input.flat();
+  result.attribution.flat().forEach((a, i) => {
+    const paper = 255 - 70 * input[i];
+    const colour = a >= 0 ? [220, 38, 38] : [37, 99, 235];
+    const t = Math.min(1, Math.abs(a));
+    image.data.set([...colour.map((c) => Math.round(paper + (c - paper) * t)), 255], 4 * i);
+  });
+  heatmap.getContext("2d").putImageData(image, 0, 0);
+  heatmap.dataset.digit = String(result.digit);
+  legendFor.textContent = `for ${result.digit}`;
+}
+
+// One feature map, large, with its layer and channel.
+function zoom(layerIndex, channel) {
+  const result = inside.result;
+  if (!result) return;
+  const layer = result.layers[layerIndex];
+  const [h, w, c] = layer.shape;
+  zoomMap.width = w;
+  zoomMap.height = h;
+  const x = (channel % layer.columns) * w, y = Math.floor(channel / layer.columns) * h;
+  const picture = layersEl.children[layerIndex].querySelector(".maps-image");
+  zoomMap.getContext("2d").drawImage(picture, x, y, w, h, 0, 0, w, h);
+  zoomMap.dataset.layer = layer.name;
+  zoomMap.dataset.channel = String(channel);
+  inside.zoomed = [layerIndex, channel];
+  zoomLabel.textContent = `${layer.name} (${layer.kind}), channel ${channel + 1} of ${c}: ${w}\u00d7${h} pixels; ` +
+    `white is ${layer.scale.toPrecision(3)}${layer.signed ? `, black \u2212${layer.scale.toPrecision(3)}` : ", black 0"}.`;
+}
+
+function zoomTarget(event) {
+  const button = event.target.closest(".map");
+  if (button) zoom(Number(button.dataset.layer), Number(button.dataset.channel));
+}
+layersEl.addEventListener("pointerover", zoomTarget);
+layersEl.addEventListener("focusin", zoomTarget);
+layersEl.addEventListener("click", zoomTarget);
+
+// A dense layer's units: the one under the pointer, in words.
+layersEl.addEventListener("pointermove", (event) => {
+  const canvas = event.target.closest(".units");
+  if (!canvas || !inside.result) return;
+  const layer = inside.result.layers[Number(canvas.dataset.layer)];
+  const rect = canvas.getBoundingClientRect();
+  const column = Math.floor(((event.clientX - rect.left) / rect.width) * canvas.width);
+  const row = Math.floor(((event.clientY - rect.top) / rect.height) * canvas.height);
+  const unit = Math.min(row * canvas.width + column, layer.values.length - 1);
+  zoomLabel.textContent = `${layer.name} (${layer.kind}), unit ${unit + 1} of ${layer.values.length}: ` +
+    `${layer.values[unit]}.`;
+});
+
+// Arrow keys between the maps of a layer: one Tab stop a layer, not one a map.
+layersEl.addEventListener("keydown", (event) => {
+  const button = event.target.closest(".map");
+  if (!button) return;
+  const buttons = [...button.parentElement.children];
+  const columns = Math.max(1, Math.round(button.parentElement.clientWidth / button.offsetWidth));
+  const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns };
+  const index = buttons.indexOf(button);
+  let next = null;
+  if (event.key in moves) next = index + moves[event.key];
+  else if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = buttons.length - 1;
+  if (next === null) return;
+  event.preventDefault();
+  const target = buttons[Math.max(0, Math.min(buttons.length - 1, next))];
+  button.tabIndex = -1;
+  target.tabIndex = 0;
+  target.focus();
+});
+
+async function showInside(result, elapsed, signal) {
+  inside.result = result;
+  if (inside.builtFor !== result.layers.map((l) => l.name).join()) buildLayers(result.layers);
+  paintInput(result.input);
+  paintHeatmap(result);
+  await paintLayers(result);
+  if (signal.aborted) return;  // a newer drawing's pictures replaced these meanwhile
+  layersEl.hidden = false;
+  if (inside.zoomed) zoom(...inside.zoomed);  // the map chosen, as it is now
+  const answer = result.is_digit ? `reads it as a ${result.digit}` : `doesn't see a digit (best guess ${result.digit})`;
+  insideStatus.textContent = `The network ${answer}: ${result.layers.length} layers, looked inside in ` +
+    `${Math.round(elapsed)} ms.`;
+  insideEl.dataset.rendered = String(++inside.renders);
+}
+
+// What to explain: the image sent to /read; for a number, the chosen digit's box of it.
+async function insideRequest() {
+  const { body, headers, canvas } = state.sentImage;
+  const digits = state.reading.digits;
+  if (digits.length === 1) return { body, headers };
+  const [x, y, w, h] = digits[state.selected].box;
+  const crop = document.createElement("canvas");
+  const crop2d = crop.getContext("2d");
+  if (canvas) {  // the pad: white paper around the digit's box
+    const margin = Math.round(0.2 * Math.max(w, h));
+    crop.width = w + 2 * margin;
+    crop.height = h + 2 * margin;
+    crop2d.fillStyle = "#ffffff";
+    crop2d.fillRect(0, 0, crop.width, crop.height);
+    crop2d.drawImage(canvas, x, y, w, h, margin, margin, w, h);
+  } else {  // an uploaded image: its own paper around the box, as far as the image goes
+    const image = state.background;
+    const margin = Math.round(0.2 * Math.max(w, h));
+    const left = Math.max(0, x - margin), top = Math.max(0, y - margin);
+    crop.width = Math.min(image.naturalWidth, x + w + margin) - left;
+    crop.height = Math.min(image.naturalHeight, y + h + margin) - top;
+    crop2d.drawImage(image, left, top, crop.width, crop.height, 0, 0, crop.width, crop.height);
+  }
+  return { body: await new Promise((resolve) => crop.toBlob(resolve, "image/png")), headers: { "Content-Type": "image/png" } };
+}
+
+// Follows the drawing: a new reading cancels the look inside at the one before, whose
+// drawing is out of date, rather than waiting for it.
+async function followInside() {
+  if (!insideEl.open || !state.reading || !state.sentImage) return;
+  inside.request?.abort();
+  const request = new AbortController();
+  inside.request = request;
+  const started = performance.now();
+  try {
+    const { body, headers } = await insideRequest();
+    const response = await fetch("explain", { method: "POST", body, headers, signal: request.signal });
+    const result = await response.json().catch(() => ({}));
+    if (request.signal.aborted) return;
+    if (!response.ok) {
+      insideStatus.textContent = result.detail ? `Can't look inside: ${result.detail}.` : `The server answered ${response.status}.`;
+      return;
+    }
+    await showInside(result, performance.now() - started, request.signal);
+  } catch (error) {
+    if (!request.signal.aborted) insideStatus.textContent = "Can't reach the network to look inside. Try again in a moment.";
+  }
+}
+
+function clearInside() {
+  inside.request?.abort();
+  inside.result = null;
+  insideStatus.textContent = "Draw something to look inside.";
+  for (const canvas of [insideInput, heatmap]) canvas.getContext("2d").clearRect(0, 0, 28, 28);
+  delete heatmap.dataset.digit;
+  layersEl.hidden = true;  // kept, to be repainted: building it again costs more
+  zoomMap.width = zoomMap.height = 1;
+  delete zoomMap.dataset.layer;
+  inside.zoomed = null;
+  zoomLabel.textContent = "Point at, tap or Tab to a map below to see it large.";
+}
+
+insideEl.addEventListener("toggle", () => {
+  if (insideEl.open) followInside();
+});
 
 // ---- uploads: file picker, drag and drop, paste -----------------------------
 

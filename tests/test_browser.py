@@ -267,3 +267,68 @@ def test_live_prediction_latency_and_screenshots(desktop, phone, capsys):
         print(f"\nlive prediction after the stroke ends: {sorted(latencies)} ms "
               f"(median {sorted(latencies)[len(latencies) // 2]:.1f} ms)")
     assert all(latency > 0 for latency in latencies)
+
+
+def finger_tap(locator) -> None:
+    """A tap where the element is once the page has scrolled to it (Locator.tap, after
+    touch drawing, taps while the page still moves, and misses)."""
+    locator.scroll_into_view_if_needed()
+    locator.page.wait_for_timeout(300)
+    box = locator.bounding_box()
+    locator.page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_look_inside_shows_every_layer_of_the_served_model(desktop, phone, live_server):
+    """Draw a 7, open the panel with the keyboard: every layer of the model card, the
+    heatmap; it follows the next drawing; on a phone too. Saves the README's screenshot."""
+    import httpx
+
+    layers = httpx.get(f"{live_server}/model").json()["layers"]
+    page = desktop.page
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    page.locator("#inside summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
+    shown = page.locator("#layers > li")
+    assert shown.count() == len(layers)
+    assert [shown.nth(i).get_attribute("data-name") for i in range(len(layers))] == [la["name"] for la in layers]
+    for i, layer in enumerate(layers):
+        if len(layer["shape"]) == 3:
+            assert shown.nth(i).locator(".map").count() == layer["shape"][2], layer["name"]
+            assert shown.nth(i).locator(".maps-image").evaluate("image => image.naturalWidth") > 0
+    expect(page.get_by_test_id("heatmap")).to_have_attribute("data-digit", "7")
+    expect(page.get_by_test_id("heatmap")).to_be_visible()
+    expect(page.locator("#legend-for")).to_have_text("for 7")
+
+    page.mouse.move(1, 1)  # away from the maps, which show the one under the pointer
+    page.keyboard.press("Tab")  # into the first layer's maps, one Tab stop a layer
+    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[0]['name']} (conv), channel 1 of 32")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#zoom-label")).to_contain_text("channel 2 of 32")
+    page.keyboard.press("Tab")
+    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[1]['name']} (batch-norm), channel 1 of 32")
+    page.locator("#inside .maps").nth(4).hover()
+    expect(page.locator("#zoom-label")).to_contain_text(layers[4]["name"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#inside").evaluate("panel => panel.scrollIntoView()")
+    page.screenshot(path=ARTIFACTS / "inside.png")
+
+    page.keyboard.press("Escape")  # the panel follows the pad: cleared, then the next drawing
+    expect(page.locator("#inside-status")).to_have_text("Draw something to look inside.")
+    page.evaluate("window.scrollTo(0, 0)")
+    mouse_draw(desktop, 4)
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 4", timeout=10_000)
+    expect(page.get_by_test_id("heatmap")).to_have_attribute("data-digit", "4")
+    desktop.assert_clean()
+
+    touch_draw(phone, 7)
+    phone.wait_for_prediction(7)
+    finger_tap(phone.page.locator("#inside summary"))
+    expect(phone.page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
+    assert phone.page.locator("#layers > li").count() == len(layers)
+    finger_tap(phone.page.locator("#inside .map").nth(5))
+    expect(phone.page.locator("#zoom-label")).to_contain_text("channel 6 of 32")
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide on a 360 px screen"
+    phone.assert_clean()
