@@ -11,7 +11,7 @@ TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 font
 	fonts-kaushanscript fonts-kristi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve-deps test-deps train-data train evaluate benchmark docker clean
+.PHONY: run test serve-deps test-deps train-data train train-fashion evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: test-deps train-data
 
 train: test-deps train-data
 	$(BIN)/digitpad-train --data-dir ../shared/data/mnist
+
+train-fashion: test-deps train-data
+	$(BIN)/digitpad-train --dataset fashion
 
 evaluate: test-deps train-data
 	$(BIN)/digitpad-evaluate --data-dir ../shared/data/mnist

@@ -41,6 +41,20 @@ class Metrics(BaseModel):
     sweep: list[dict[str, float]] = Field(description="false rejection and rejection at other thresholds")
 
 
+class ClassScores(BaseModel):
+    images: int
+    accuracy: float
+    per_class: list[float] = Field(description="accuracy of each class, in the order of the card's labels")
+    confusion: list[list[int]] = Field(description="true class x class read")
+
+
+class ClassifierMetrics(BaseModel):
+    """A plain classifier's figures: every image is one of the labels, nothing is rejected."""
+
+    test: ClassScores = Field(description="the data set's official test images, through the served preprocessing")
+    test_accuracy_as_published: float = Field(description="accuracy on the same images as the data set has them")
+
+
 class NotADigitCard(BaseModel):
     threshold: float
     score: str
@@ -69,8 +83,11 @@ class ModelCard(BaseModel):
     parameters: int
     input: Tensor
     output: Tensor
-    not_a_digit: NotADigitCard
-    metrics: Metrics
+    task: str = Field("digits", description="what the model reads: digits (MNIST) or fashion (Fashion-MNIST)")
+    labels: list[str] = Field(default_factory=lambda: [str(digit) for digit in range(10)],
+                              description="the names of the classes read, in output order")
+    not_a_digit: NotADigitCard | None = Field(None, description="digits only: how a non-digit is rejected")
+    metrics: Metrics | ClassifierMetrics
     litert_max_abs_difference: float
     training: dict[str, float | int | bool | str]
     data: dict

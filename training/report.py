@@ -41,8 +41,12 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_confusion(confusion: list[list[int]], path: Path, title: str) -> None:
-    """Rows: the true digit; columns: the digit read, then "not a digit" (rejected)."""
+DIGITS = tuple(str(d) for d in range(10))
+
+
+def plot_confusion(confusion: list[list[int]], path: Path, title: str, labels: tuple[str, ...] = DIGITS,
+                   noun: str = "digit") -> None:
+    """Rows: the true class; columns: the class read, then, for digits, "not a digit" (rejected)."""
     matrix = np.array(confusion)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     # Log colour scale: the diagonal holds ~1,000 per cell, the errors a handful.
@@ -52,9 +56,12 @@ def plot_confusion(confusion: list[list[int]], path: Path, title: str) -> None:
             light = np.log1p(count) > np.log1p(matrix.max()) / 2
             ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
                     color="white" if light else "black")
-    columns = [str(d) for d in range(10)] + ["not a\ndigit"][: matrix.shape[1] - 10]
-    ax.set(xticks=range(matrix.shape[1]), xticklabels=columns, yticks=range(10),
-           xlabel="read as", ylabel="true digit", title=title)
+    columns = [*labels, "not a\ndigit"][: matrix.shape[1]]
+    ax.set(xticks=range(matrix.shape[1]), xticklabels=columns, yticks=range(len(labels)),
+           xlabel="read as", ylabel=f"true {noun}", title=title)
+    if max(map(len, labels)) > 2:  # names, not digits
+        ax.set_yticklabels(labels)
+        ax.tick_params(axis="x", labelrotation=60)
     fig.colorbar(image, ax=ax, label="log(1 + count)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

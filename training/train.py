@@ -4,6 +4,7 @@ served model to models/.
     python -m training.train --data-dir ../shared/data/mnist     # the shipped model
     python -m training.train                                      # MNIST via Keras' download
     python -m training.train --quick --out /tmp/digitpad          # a one-minute smoke run
+    python -m training.train --dataset fashion                    # the clothes model (training/fashion.py)
 
 Run the same command again after an interruption and it resumes from the last
 finished epoch. Outputs: digitpad.keras, digitpad.tflite (what the service runs),
@@ -15,10 +16,8 @@ not_a_digit_scores.png.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from app.card import ModelCard
 from app.explain import LAYERS_FILE
 from app.inference import CLASSES
 from app.preprocess import to_model_inputs
+from training import fashion
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven
 from training.evaluate import (
@@ -41,6 +41,8 @@ from training.evaluate import (
     without_scores,
 )
 from training.explain_export import CHECK_IMAGES, export_layers
+from training.fitting import read_history as _read_history
+from training.fitting import sha256
 from training.negatives import (
     FASHION_CLASSES,
     FASHION_DIR,
@@ -70,15 +72,22 @@ STRETCHED = 0.2  # share of training digits stretched to fill their box (augment
 QUICK_TRAIN, QUICK_TEST = 2048, 1000
 NEGATIVES = 1.0  # times Counts(): 19,000 non-digits
 EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, and crossed 7s; MNIST has few
+DATASETS = ("mnist", "fashion")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with MNIST's four IDX files (.gz or not); default: Keras' download")
-    p.add_argument("--out", type=Path, default=Path("models"), help="output folder (default: %(default)s)")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="mnist: the digit model; fashion: the clothes model (training/fashion.py), which takes "
+                        "--out, --epochs, --batch-size, --learning-rate, --seed, --no-augment, --quick and "
+                        "--fashion-dir (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"output folder (default: models, or {fashion.OUT} with --dataset fashion)")
     p.add_argument("--arch", choices=ARCHITECTURES, default="cnn")
-    p.add_argument("--epochs", type=int, default=None, help=f"default: {EPOCHS}, or 1 with --quick")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"default: {EPOCHS} ({fashion.EPOCHS} with --dataset fashion), or 1 with --quick")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     p.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     p.add_argument("--seed", type=int, default=SEED)
@@ -87,7 +96,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--patience", type=int, default=PATIENCE, help="epochs without progress before stopping")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
     p.add_argument("--fashion-dir", type=Path, default=FASHION_DIR,
-                   help="Fashion-MNIST's IDX files, a source of non-digits (default: %(default)s)")
+                   help="Fashion-MNIST's IDX files, a source of non-digits, or with --dataset fashion the "
+                        "data set (Keras' download where the folder is missing) (default: %(default)s)")
     p.add_argument("--negatives", type=float, default=NEGATIVES,
                    help=f"non-digits to train with, as a multiple of {sum(Counts().__dict__.values())} "
                         "(default: %(default)s; 0: none)")
@@ -100,26 +110,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help=f"smoke run: {QUICK_TRAIN} training images, {QUICK_TEST} test images, 1 epoch")
     args = p.parse_args(argv)
+    digits = args.dataset == "mnist"
     if args.epochs is None:
-        args.epochs = 1 if args.quick else EPOCHS
+        args.epochs = 1 if args.quick else EPOCHS if digits else fashion.EPOCHS
+    if args.out is None:
+        args.out = Path("models") if digits else fashion.OUT
     return args
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
     import keras
     import tensorflow as tf
 
-    from app.inference import LiteRTPredictor
     from training.augment import augmenter, stretch_some
+    from training.fitting import export, fit_resumable, seeded
     from training.model import build_model
     from training.report import plot_confusion, plot_history, plot_scores, versions
 
-    keras.utils.set_random_seed(args.seed)
-    tf.config.experimental.enable_op_determinism()
+    seeded(args.seed)
     out, work = args.out, args.out / ".training"
     work.mkdir(parents=True, exist_ok=True)
 
@@ -163,27 +171,13 @@ def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary(print_fn=lambda line, **_: print(line))
 
-    if not (work / "backup").exists():  # a fresh run, not a resumed one
-        (out / "history.csv").unlink(missing_ok=True)
-    callbacks = [  # in this order: an epoch's history row is written before its backup
-        keras.callbacks.CSVLogger(out / "history.csv", append=True),
-        keras.callbacks.BackupAndRestore(str(work / "backup")),
-    ]
-    if validation is not None:
-        # Ships the weights the cosine schedule ends with, or, when validation stops
-        # improving for `patience` epochs, the best ones seen.
-        callbacks.append(keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True))
-    started = time.monotonic()
-    model.fit(train_ds, epochs=args.epochs, validation_data=validation, callbacks=callbacks,
-              verbose=1 if sys.stdout.isatty() else 2)
-    train_seconds = time.monotonic() - started
+    # Ships the weights the cosine schedule ends with, or, when validation stops
+    # improving for `patience` epochs, the best ones seen.
+    stopping = () if validation is None else (
+        keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True),)
+    train_seconds = fit_resumable(model, train_ds, args.epochs, out, work, validation, stopping)
 
-    model.save(work / "trained.keras")
-    model = keras.saving.load_model(work / "trained.keras", compile=False)  # no optimizer state shipped
-    model.save(out / "digitpad.keras")
-    model.export(str(out / "digitpad.tflite"), format="litert", verbose=False)
-    litert = LiteRTPredictor(out / "digitpad.tflite")
-    parity = float(np.abs(litert.predict(x_test) - model.predict(x_test[..., None], verbose=0)).max())
+    model, litert, parity = export(model, work, out, "digitpad", x_test)
     layers = export_layers(model, out, x_test[:CHECK_IMAGES])  # what /explain shows
     results = evaluate(litert, digit_sets(x_test, y_test, args.usps, args.semeion), heldout, args.threshold)
     scores = results.pop("scores")
@@ -238,16 +232,16 @@ def train(args: argparse.Namespace, mnist: Mnist) -> ModelCard:
     return card
 
 
-def _read_history(path: Path) -> dict[str, list[float]]:
-    rows = np.genfromtxt(path, delimiter=",", names=True)
-    rows = np.atleast_1d(rows)
-    # Keras' CSVLogger writes val_ columns even without validation data, all "NA".
-    return {name: rows[name].tolist() for name in rows.dtype.names
-            if name != "epoch" and not np.isnan(rows[name]).all()}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.dataset == "fashion":
+        try:
+            clothes = fashion.load(args.fashion_dir)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        fashion.train(args, clothes)
+        return 0
     try:  # before TensorFlow loads: a wrong folder fails fast
         mnist = load_mnist(args.data_dir)
         load_fashion(args.fashion_dir)
