@@ -83,7 +83,11 @@ def panel_latency(base_url: str) -> list[float]:
                     page.mouse.move(*point, steps=12)
                 page.mouse.up()
             expect(page.locator("#inside-status")).to_contain_text(f"as a {digit}", timeout=10_000)
-            page.wait_for_timeout(500)  # any request still on its way, and its repaint
+            for _ in range(250):  # the look inside at the finished drawing starts after /read answers
+                if page.evaluate("Math.max(...window.panelRenders) > window.lifted"):
+                    break
+                page.wait_for_timeout(20)
+            page.wait_for_timeout(300)  # nothing else on its way
             latencies.append(page.evaluate("Math.max(...window.panelRenders) - window.lifted"))
         browser.close()
     return latencies
@@ -97,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     in_process()
     process, _ = start([sys.executable, "-m", "app.serve"], args.port,
-                       {"DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning"})
+                       {"DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_MODELS": "digits"})
     base_url = f"http://127.0.0.1:{args.port}"
     try:
         answer = httpx.post(f"{base_url}/explain", content=CANVAS.read_bytes(),

@@ -219,6 +219,7 @@ async function predict(body, headers, canvas) {
   state.inFlight = true;
   const started = performance.now();
   try {
+    if (canvas) lookInsideBeside(body, headers);
     const response = await fetch("read?include_input=true", { method: "POST", body, headers });
     const result = await response.json().catch(() => ({}));
     if (seq < state.shown) return;
@@ -388,6 +389,7 @@ const OUTPUT_NAMES = [..."0123456789", "not a digit", "several digits"];
 const UNIT_COLUMNS = 32;  // units per row of a dense layer's picture
 const inside = {
   request: null,      // the AbortController of the latest /explain request
+  body: null,         // and what it sent
   result: null,       // the latest answer of /explain
   builtFor: "",       // the layers the list below was built for
   zoomed: null,       // [layer, channel] of the map shown large
@@ -650,14 +652,27 @@ async function insideRequest() {
 
 // Follows the drawing: a new reading cancels the look inside at the one before, whose
 // drawing is out of date, rather than waiting for it.
-async function followInside() {
+function followInside() {
   if (!insideEl.open || !state.reading || !state.sentImage) return;
+  const single = state.reading.digits.length === 1;
+  if (single && inside.body === state.sentImage.body) return;  // on its way already, sent beside /read
+  lookInside(insideRequest());
+}
+
+// While the drawing is one digit, the pad's image goes to /explain as it goes to /read,
+// side by side, rather than after /read's answer.
+function lookInsideBeside(body, headers) {
+  if (insideEl.open && state.reading?.digits.length === 1) lookInside(Promise.resolve({ body, headers }));
+}
+
+async function lookInside(requestBody) {
   inside.request?.abort();
   const request = new AbortController();
   inside.request = request;
   const started = performance.now();
   try {
-    const { body, headers } = await insideRequest();
+    const { body, headers } = await requestBody;
+    inside.body = body;
     const response = await fetch("explain", { method: "POST", body, headers, signal: request.signal });
     const result = await response.json().catch(() => ({}));
     if (request.signal.aborted) return;
@@ -673,6 +688,7 @@ async function followInside() {
 
 function clearInside() {
   inside.request?.abort();
+  inside.body = null;
   inside.result = null;
   insideStatus.textContent = "Draw something to look inside.";
   for (const canvas of [insideInput, heatmap]) canvas.getContext("2d").clearRect(0, 0, 28, 28);

@@ -324,6 +324,7 @@ def test_look_inside_shows_every_layer_of_the_served_model(desktop, phone, live_
 
     touch_draw(phone, 7)
     phone.wait_for_prediction(7)
+    phone.wait_until_settled()  # the last answer's words move the panel's summary
     finger_tap(phone.page.locator("#inside summary"))
     expect(phone.page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
     assert phone.page.locator("#layers > li").count() == len(layers)
