@@ -650,10 +650,12 @@ async function insideRequest() {
   return { body: await new Promise((resolve) => crop.toBlob(resolve, "image/png")), headers: { "Content-Type": "image/png" } };
 }
 
-// Follows the drawing: a new reading cancels the look inside at the one before, whose
-// drawing is out of date, rather than waiting for it.
+// Follows the drawing, stroke by stroke (not while the pen moves: a look inside takes the
+// server ~17 ms, and one still running when the pen lifts would delay the one that
+// counts). A new reading cancels the look inside at the one before, whose drawing is out
+// of date, rather than waiting for it.
 function followInside() {
-  if (!insideEl.open || !state.reading || !state.sentImage) return;
+  if (!insideEl.open || !state.reading || !state.sentImage || state.current) return;
   const single = state.reading.digits.length === 1;
   if (single && inside.body === state.sentImage.body) return;  // on its way already, sent beside /read
   lookInside(insideRequest());
@@ -662,7 +664,9 @@ function followInside() {
 // While the drawing is one digit, the pad's image goes to /explain as it goes to /read,
 // side by side, rather than after /read's answer.
 function lookInsideBeside(body, headers) {
-  if (insideEl.open && state.reading?.digits.length === 1) lookInside(Promise.resolve({ body, headers }));
+  if (insideEl.open && state.reading?.digits.length === 1 && !state.current) {
+    lookInside(Promise.resolve({ body, headers }));
+  }
 }
 
 async function lookInside(requestBody) {
