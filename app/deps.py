@@ -49,7 +49,8 @@ async def digit_classifier(request: Request) -> Classifier:
 
 
 async def explainer(request: Request, model: Annotated[Classifier, Depends(digit_classifier)]) -> Explainer:
-    """The layers model, loaded on first use (~0.1 s, once) beside the served one."""
+    """The layers model: loaded at start-up, or on first use (~0.1 s, once) when the
+    app was given its models."""
     loaded = getattr(request.app.state, "explainer", None)
     if loaded is None or loaded.card is not model.card:
         settings = request.app.state.settings

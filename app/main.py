@@ -20,9 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api, decode, metrics, oip, page
 from app.classifier import Classifier
 from app.errors import ApiError
+from app.explain import Explainer
 from app.middleware import BodyReadTimeout, BodyTooLarge, LimitBodySize, LimitBodyTime, SecurityHeadersAndLog
 from app.schemas import PredictRequest
-from app.settings import ROOT, Settings, get_settings
+from app.settings import DIGITS, ROOT, Settings, get_settings
 
 log = logging.getLogger("digitpad")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
@@ -60,6 +61,19 @@ def _load_models(settings: Settings) -> dict[str, Classifier]:
     return models
 
 
+def _load_explainer(settings: Settings, models: dict[str, Classifier]) -> Explainer | None:
+    """The digit model's layers model for /explain, warmed up, so that the first look
+    inside is as quick as the rest; None without it (/explain tries again, then 503)."""
+    digits = models.get(DIGITS)
+    if digits is None:
+        return None
+    try:
+        return Explainer.load(settings.model_dir, digits.card, digits.max_pixels)
+    except (OSError, ValueError) as exc:
+        log.warning("layers model not loaded (/explain answers 503): %s", exc)
+        return None
+
+
 def _openapi_with_bodies(app: FastAPI) -> None:
     default = app.openapi
 
@@ -89,6 +103,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.models = preloaded if preloaded is not None else _load_models(settings)
+        app.state.explainer = None if preloaded is not None else _load_explainer(settings, app.state.models)
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
