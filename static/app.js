@@ -1,5 +1,6 @@
 // digitpad: draw on the pad, and the service's reading appears as you draw: one
-// digit, or a number with a box over each digit.
+// digit, or a number with a box over each digit; or, switched to clothes, a piece of
+// clothing read by the second model.
 "use strict";
 
 const EXPORT_SIZE = 280;     // px of the PNG sent to the service
@@ -26,6 +27,7 @@ const bars = [...document.querySelectorAll(".bar")];
 const undoButton = document.getElementById("undo");
 const clearButton = document.getElementById("clear");
 const uploadInput = document.getElementById("upload");
+const modeInputs = [...document.querySelectorAll('input[name="mode"]')];
 
 const state = {
   strokes: [],        // each a list of {x, y} in CSS pixels of the pad
@@ -38,6 +40,8 @@ const state = {
   reading: null,      // the latest answer of /read
   sentImage: null,   // what it answered: the body sent, and the pad as sent
   selected: 0,        // which of its digits the bars and the 28x28 view show
+  mode: "digits",     // which model reads the pad: digits, or fashion (clothes)
+  file: null,         // the uploaded file on the pad, to read again in the other mode
 };
 
 // ---- drawing ---------------------------------------------------------------
@@ -157,6 +161,7 @@ function clear() {
   state.strokes = [];
   state.current = null;
   state.background = null;
+  state.file = null;
   afterEdit();
 }
 
@@ -212,24 +217,29 @@ function padRect(box) {
   return box.map((v) => (v * size) / EXPORT_SIZE);
 }
 
-// Responses can arrive out of order; only one newer than what is shown is drawn.
-// `canvas` is the pad as sent (null for an uploaded file), for a look inside one digit.
+// Responses can arrive out of order; only one newer than what is shown is drawn, and
+// only in the mode it was asked in. Digits go to /read (a number is several digits);
+// clothes to /predict with their model. `canvas` is the pad as sent (null for an
+// uploaded file), for a look inside one digit.
 async function predict(body, headers, canvas) {
   const seq = ++state.sent;
+  const mode = state.mode;
   state.inFlight = true;
   const started = performance.now();
   try {
-    if (canvas) lookInsideBeside(body, headers);
-    const response = await fetch("read?include_input=true", { method: "POST", body, headers });
+    if (canvas && mode === "digits") lookInsideBeside(body, headers);
+    const url = mode === "digits" ? "read?include_input=true" : `predict?model=${mode}&include_input=true`;
+    const response = await fetch(url, { method: "POST", body, headers });
     const result = await response.json().catch(() => ({}));
-    if (seq < state.shown) return;
+    if (seq < state.shown || mode !== state.mode) return;
     state.shown = seq;
     if (!response.ok) {
       showProblem(response.status, result);
       return;
     }
     state.sentImage = { body, headers, canvas };
-    showResult(result, performance.now() - started);
+    if (mode === "digits") showResult(result, performance.now() - started);
+    else showClass(result, performance.now() - started);
   } catch (error) {
     if (seq < state.shown) return;
     state.shown = seq;
@@ -271,6 +281,30 @@ function showResult(reading, elapsed) {
   drawBoxes(single ? [] : digits);
   showDetail();
   followInside();
+}
+
+// What a model of other things than digits said: its class, by name, and its bars.
+function showClass(answer, elapsed) {
+  if (isEmpty()) return showEmpty();
+  errorEl.hidden = true;
+  state.reading = null;
+  answerEl.classList.remove("not-digit", "number");
+  delete predictionEl.dataset.isDigit;
+  predictionEl.textContent = answer.label;
+  guessEl.hidden = true;
+  const article = /^[aeiou]/i.test(answer.label) ? "an" : "a";
+  summaryEl.textContent = `It looks like ${article} ${answer.label}, ${percent(answer.confidence)} sure.`;
+  timingEl.textContent = `Read in ${Math.round(elapsed)} ms`;
+  predictionEl.dataset.latencyMs = elapsed.toFixed(1);
+  boxesEl.replaceChildren();
+  detailEl.textContent = "";
+  barsEl.classList.remove("muted");
+  answer.probabilities.forEach((p, i) => {
+    bars[i].querySelector(".bar-fill").style.width = percent(p);
+    bars[i].querySelector(".bar-value").textContent = percent(p);
+    bars[i].classList.toggle("top", i === answer.index);
+  });
+  drawSeen(answer.input);
 }
 
 // One button per digit over the pad: its reading as a label; choosing it shows its bars.
@@ -726,6 +760,7 @@ function useImageFile(file) {
   };
   image.onerror = () => URL.revokeObjectURL(url);
   image.src = url;
+  state.file = file;
   predictFile(file);
 }
 
@@ -749,6 +784,24 @@ document.addEventListener("paste", (event) => {
   const item = [...(event.clipboardData?.items || [])].find((i) => i.type.startsWith("image/"));
   if (item) useImageFile(item.getAsFile());
 });
+
+// ---- what to read: digits, or clothes ------------------------------------------
+
+// The mode's texts are in the page, marked data-for; the body's data-mode shows them.
+function setMode(mode) {
+  state.mode = mode;
+  document.body.dataset.mode = mode;
+  const labels = JSON.parse(modeInputs.find((input) => input.value === mode).dataset.labels);
+  bars.forEach((bar, i) => { bar.querySelector(".bar-label").textContent = labels[i]; });
+  pad.setAttribute("aria-label", mode === "digits" ? "Drawing pad: draw a digit here with mouse, finger or pen"
+    : "Drawing pad: draw a piece of clothing here with mouse, finger or pen");
+  resetResult();
+  if (isEmpty()) showEmpty();
+  else if (state.file && state.strokes.length === 0) predictFile(state.file);
+  else predictDrawing();
+}
+
+modeInputs.forEach((input) => input.addEventListener("change", () => setMode(input.value)));
 
 // ---- start --------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -333,3 +334,46 @@ def test_look_inside_shows_every_layer_of_the_served_model(desktop, phone, live_
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"page is {width} px wide on a 360 px screen"
     phone.assert_clean()
+
+
+def test_switch_to_clothes_and_upload_a_fashion_mnist_image(desktop, live_server, tmp_path):
+    """The keyboard switches the pad to the clothes model; an uploaded Fashion-MNIST test
+    image is read by name, with the bars named; back to digits, a 7 is a 7."""
+    from PIL import Image
+
+    from training.data import DataError, load_fashion
+    from training.negatives import FASHION_DIR
+
+    try:
+        fashion = load_fashion(FASHION_DIR)
+    except DataError as exc:
+        pytest.skip(str(exc))
+    labels = httpx.get(f"{live_server}/model", params={"model": "fashion"}).json()["labels"]
+    for image, truth in zip(fashion.x_test, fashion.y_test, strict=True):  # one the model reads right
+        upload = tmp_path / "clothes.png"
+        Image.fromarray(image).save(upload)
+        answer = httpx.post(f"{live_server}/predict", params={"model": "fashion"}, content=upload.read_bytes(),
+                            headers={"content-type": "image/png"}).json()
+        if answer["label"] == labels[truth]:
+            break
+    page = desktop.page
+    page.get_by_test_id("mode-digits").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("mode-fashion")).to_be_checked()
+    expect(page.locator(".bar-label").first).to_have_text(labels[0])
+    assert page.get_by_test_id("inside").is_hidden()  # the look inside reads digits only
+    page.set_input_files("#upload", str(upload))
+    expect(page.get_by_test_id("prediction")).to_have_text(labels[truth], timeout=10_000)
+    expect(page.locator("#summary")).to_contain_text(f"like a{'n' if labels[truth][0] in 'aeiou' else ''} {labels[truth]}")
+    assert page.locator(".bar.top .bar-label").text_content() == labels[truth]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "clothes.png")
+
+    page.get_by_test_id("mode-fashion").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_test_id("mode-digits")).to_be_checked()
+    page.keyboard.press("Escape")
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    assert page.locator(".bar-label").first.text_content() == "0"
+    desktop.assert_clean()
