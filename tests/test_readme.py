@@ -70,6 +70,14 @@ def test_readme_sample_answers_are_the_services(client):
     assert_same(samples[1], read)
 
 
+def test_readme_documents_every_setting():
+    from app.settings import Settings
+
+    table = README[README.index("## Settings"):]
+    missing = [f"DIGITPAD_{name.upper()}" for name in Settings.model_fields if f"DIGITPAD_{name.upper()}" not in table]
+    assert not missing, missing
+
+
 def assert_same(ours, theirs) -> None:
     """Equal, numbers within 1e-6: another CPU's vector instructions may round the
     last digits differently."""
