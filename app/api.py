@@ -66,6 +66,7 @@ ERRORS = {
         503: "Model not loaded, or too many large images at once",
     }.items()
 }
+UNKNOWN_MODEL = {404: {"model": Problem, "description": "No such model (?model=; DIGITPAD_MODELS lists them)"}}
 
 
 def _decode_base64(text: str) -> bytes:
@@ -141,7 +142,7 @@ def _count(settings: Settings, classifier: Classifier, results: list[Classificat
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
 
-@router.post("/predict", response_model=Prediction | ClassPrediction, responses=ERRORS,
+@router.post("/predict", response_model=Prediction | ClassPrediction, responses={**ERRORS, **UNKNOWN_MODEL},
              openapi_extra={"requestBody": PREDICT_BODY},
              summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes")
 async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep, settings: SettingsDep,
@@ -188,7 +189,7 @@ async def ready(models: ModelsDep, settings: SettingsDep):
     return readiness
 
 
-@router.get("/model", response_model=ModelInfo, responses={404: {"model": Problem}, 503: {"model": Problem}},
+@router.get("/model", response_model=ModelInfo, responses={**UNKNOWN_MODEL, 503: {"model": Problem}},
             summary="A model's card (?model=): version, accuracy, labels, not-a-digit threshold, training data")
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend)
