@@ -271,11 +271,17 @@ def test_live_prediction_latency_and_screenshots(desktop, phone, capsys):
 
 
 def finger_tap(locator) -> None:
-    """A tap where the element is once the page has scrolled to it (Locator.tap, after
-    touch drawing, taps while the page still moves, and misses)."""
+    """A tap where the element is once the page has scrolled to it and stopped moving
+    (Locator.tap, after touch drawing, taps while the page still moves, and misses)."""
     locator.scroll_into_view_if_needed()
-    locator.page.wait_for_timeout(300)
-    box = locator.bounding_box()
+    # Chromium takes a tap soon after a scroll for one that stops the scroll, and drops it.
+    locator.page.wait_for_timeout(600)
+    box, previous = locator.bounding_box(), None
+    for _ in range(30):  # until the layout holds still for 100 ms (answers arriving move it)
+        locator.page.wait_for_timeout(100)
+        box, previous = locator.bounding_box(), box
+        if box == previous:
+            break
     locator.page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
