@@ -10,8 +10,10 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.limits import Limits
+
 ROOT = Path(__file__).resolve().parents[1]
-DIGITS = "digits"  # the digit model, in model_dir itself
+DEFAULT_MODEL = "digits"  # the digit model, in model_dir itself; the others in sub-folders
 
 
 class Settings(BaseSettings):
@@ -72,13 +74,10 @@ class Settings(BaseSettings):
     # Off by default: with it on, every request looks up the OpenTelemetry providers
     # even when none is configured.
     telemetry: bool = Field(False, description="FastAPI's OpenTelemetry traces, metrics and logs")
-
-
     metrics: bool = Field(True, description="count requests and answers, served at GET /metrics (false: 404)")
     require_model: bool = Field(
         True, description="digitpad-serve refuses to start without a model (false: it starts and answers 503)"
     )
-
 
     @field_validator("models", mode="before")
     @classmethod
@@ -93,7 +92,21 @@ class Settings(BaseSettings):
         return names
 
     def model_folder(self, name: str) -> Path:
-        return self.model_dir if name == DIGITS else self.model_dir / name
+        return self.model_dir if name == DEFAULT_MODEL else self.model_dir / name
+
+    def model_folders(self) -> dict[str, Path]:
+        return {name: self.model_folder(name) for name in self.models}
+
+    def limits(self) -> Limits:
+        """What one image may cost, for the core."""
+        return Limits(
+            max_pixels=self.max_pixels,
+            max_decoded_bytes=self.max_decoded_bytes,
+            large_image_bytes=self.large_image_bytes,
+            max_large_images=self.max_large_images,
+            large_image_wait_s=self.large_image_wait_s,
+            max_digits=self.max_digits,
+        )
 
 
 class SettingsError(Exception):

@@ -16,10 +16,10 @@ import timeit
 import httpx
 import numpy as np
 
-from app.classifier import Classifier
-from app.decode import decode
-from app.explain import CORNERS, Explainer, grey_image
-from app.preprocess import to_model_input
+from app.core.classifier import Classifier
+from app.core.decode import decode
+from app.core.explain import CORNERS, Explainer, grey_image
+from app.core.preprocess import to_model_input
 from app.settings import Settings
 from support import loadgen
 from support.servers import CANVAS, start
@@ -42,13 +42,13 @@ def best_ms(function, number: int = 20) -> float:
 
 def in_process() -> None:
     settings = Settings()
-    classifier = Classifier.load(settings)
-    explainer = Explainer.load(settings.model_dir, classifier.card, settings.max_pixels)
-    model_input = to_model_input(decode(CANVAS.read_bytes(), settings.max_pixels))
+    classifier = Classifier.load("digits", settings.model_dir)
+    explainer = Explainer.load(settings.model_dir, classifier.card, settings.limits())
+    model_input = to_model_input(decode(CANVAS.read_bytes(), settings.limits()))
     activations = explainer._layers.run(model_input)
     outputs = activations[classifier.card.layers[-1].name]
     print("| /explain of the page's PNG, in process | ms (best of 5) |\n|---|---|")
-    print(f"| decode and preprocess | {best_ms(lambda: to_model_input(decode(CANVAS.read_bytes(), 10**8))):.2f} |")
+    print(f"| decode and preprocess | {best_ms(lambda: to_model_input(decode(CANVAS.read_bytes(), settings.limits()))):.2f} |")
     print(f"| every layer's outputs (the layers model, one call) | {best_ms(lambda: explainer._layers.run(model_input)):.2f} |")
     print(f"| their {len(activations)} PNGs | {best_ms(lambda: [grey_image(a) for a in activations.values()]):.2f} |")
     print(f"| occlusion (one call of {len(CORNERS)} copies) | "

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.decode import decode
-from app.inference import KerasPredictor, LiteRTPredictor
-from app.preprocess import to_model_input
+from app.core.decode import decode
+from app.core.inference import KerasPredictor, LiteRTPredictor
+from app.core.limits import Limits
+from app.core.preprocess import to_model_input
 from support.servers import CANVAS
 from training import evaluate
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     assert evaluate.main(["--model", str(args.models / "digitpad.tflite"), "--data-dir", str(args.data_dir)]) == 0
 
     canvas = CANVAS.read_bytes()  # what the page sends
-    image = decode(canvas, 10**8)
+    image = decode(canvas, Limits(max_pixels=10**8))
     x = to_model_input(image)
     keras_model = KerasPredictor(args.models / "digitpad.keras")
     import keras
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = x[None, ..., None]
     print("\n| step, one 280x280 canvas PNG | ms |\n|---|---|")
     for name, function, number in [
-        ("decode (PNG inflate, checks, EXIF)", lambda: decode(canvas, 10**8), 200),
+        ("decode (PNG inflate, checks, EXIF)", lambda: decode(canvas, Limits(max_pixels=10**8)), 200),
         ("preprocess to 28x28", lambda: to_model_input(image), 200),
         ("LiteRT inference", lambda: litert.predict(x), 2000),
         ("Keras model call (compiled tf.function, reference backend)", lambda: keras_model.predict(x), 200),

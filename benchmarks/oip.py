@@ -19,8 +19,9 @@ import sys
 
 import numpy as np
 
-from app.decode import decode
-from app.preprocess import to_model_input
+from app.core.decode import decode
+from app.core.limits import Limits
+from app.core.preprocess import to_model_input
 from support import loadgen
 from support.servers import CANVAS, free_port, start
 
@@ -37,7 +38,7 @@ def binary_body(tensor: dict, data: bytes) -> bytes:
 
 def requests(canvas: bytes) -> dict[str, tuple[bytes, int]]:
     """Each way of asking, and how many images one request carries."""
-    inputs = np.repeat(to_model_input(decode(canvas, 10**8))[None, ..., None], BATCH, axis=0).astype("<f4")
+    inputs = np.repeat(to_model_input(decode(canvas, Limits(max_pixels=10**8)))[None, ..., None], BATCH, axis=0).astype("<f4")
     image = {"name": "image", "shape": list(inputs.shape), "datatype": "FP32"}
     png_bytes = {"name": "image_bytes", "shape": [BATCH], "datatype": "BYTES"}
     packed = b"".join(len(canvas).to_bytes(4, "little") + canvas for _ in range(BATCH))

@@ -12,8 +12,9 @@ import timeit
 
 from PIL import Image
 
-from app.classifier import Classifier
-from app.decode import decode
+from app.core.classifier import Classifier
+from app.core.decode import decode
+from app.core.limits import Limits
 from app.settings import Settings
 from support import loadgen
 from support.drawing import encode, number
@@ -34,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
 
-    classifier = Classifier.load(Settings())
-    image = decode(NUMBER_PNG, 10**8)
+    classifier = Classifier.load("digits", Settings().model_dir)
+    image = decode(NUMBER_PNG, Limits(max_pixels=10**8))
     assert classifier.read_image(image).number == "2026"
     print("| /read of a 4-digit 800x200 PNG, in process | ms |\n|---|---|")
-    print(f"| decode | {best_ms(lambda: decode(NUMBER_PNG, 10**8)):.2f} |")
+    print(f"| decode | {best_ms(lambda: decode(NUMBER_PNG, Limits(max_pixels=10**8))):.2f} |")
     print(f"| segment, preprocess and classify (one model call for the digits) | "
           f"{best_ms(lambda: classifier.read_image(image)):.2f} |")
 

@@ -37,12 +37,12 @@ class Configuration:
 
 def configurations() -> list[Configuration]:
     python = sys.executable
-    gunicorn = [python, "-m", "gunicorn", "app.main:app", "--worker-class", "uvicorn_worker.UvicornWorker",
+    gunicorn = [python, "-m", "gunicorn", "app.web.main:app", "--worker-class", "uvicorn_worker.UvicornWorker",
                 "--workers", str(WORKERS), "--bind", "127.0.0.1:{port}", "--log-level", "warning"]
     return [
         Configuration("digitpad-serve", [python, "-m", "app.serve"], WORKERS,
                       {"DIGITPAD_WORKERS": str(WORKERS)}),
-        Configuration("uvicorn --workers 2", [python, "-m", "uvicorn", "app.main:app", "--workers", str(WORKERS),
+        Configuration("uvicorn --workers 2", [python, "-m", "uvicorn", "app.web.main:app", "--workers", str(WORKERS),
                                               "--port", "{port}", "--http", "app.serve:HeadLimitsProtocol",
                                               "--no-access-log", "--log-level", "warning"], 1),
         Configuration("gunicorn + UvicornWorker", gunicorn, 1),

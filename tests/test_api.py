@@ -3,8 +3,8 @@ import base64
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 from support.drawing import draw, encode
 
 CANVAS_PNG = encode(draw(7))
@@ -160,7 +160,7 @@ def test_litert_serving_never_imports_tensorflow():
     script = (
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
-        "from app.main import app\n"
+        "from app.web.main import app\n"
         "from support.drawing import draw, encode\n"
         "with TestClient(app) as client:\n"
         "    r = client.post('/predict', content=encode(draw(7)), headers={'content-type': 'image/png'})\n"

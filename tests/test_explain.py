@@ -1,4 +1,4 @@
-"""POST /explain and app.explain: every layer's outputs, as Keras computes them, and
+"""POST /explain and app.core.explain: every layer's outputs, as Keras computes them, and
 an attribution that lands on the ink."""
 
 import base64
@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.card import ModelCard
-from app.explain import LAYERS_FILE, Explainer, LayersRunner, grey_image
-from app.main import create_app
-from app.preprocess import to_model_inputs
+from app.core.card import ModelCard
+from app.core.explain import LAYERS_FILE, Explainer, LayersRunner, grey_image
+from app.core.limits import Limits
+from app.core.preprocess import to_model_inputs
 from app.settings import Settings
+from app.web.main import create_app
 from support.drawing import draw, encode
 from support.paths import MNIST_DIR, ROOT, needs_mnist
 from support.servers import CANVAS
@@ -28,7 +29,7 @@ CARD = ModelCard.read(MODELS / "model_card.json")
 
 @pytest.fixture(scope="module")
 def explainer() -> Explainer:
-    return Explainer.load(MODELS, CARD, 40_000_000)
+    return Explainer.load(MODELS, CARD, Limits())
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from app.errors import UnprocessableImage
-from app.preprocess import SIZE, fashion_input, fashion_inputs
+from app.core.errors import Refusal
+from app.core.preprocess import SIZE, fashion_input, fashion_inputs
 from training.data import load_fashion
 from training.negatives import FASHION_DIR
 
@@ -94,7 +94,7 @@ def test_16_bit_grey_reads_like_8_bit():
 
 
 def test_a_blank_image_has_no_object():
-    with pytest.raises(UnprocessableImage) as error:
+    with pytest.raises(Refusal) as error:
         fashion_input(Image.new("RGB", (100, 80), (200, 200, 200)))
     assert error.value.code == "no_ink"
 

@@ -11,13 +11,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.classifier import Classifier
-from app.main import create_app
+from app.core.classifier import Classifier
 from app.settings import Settings
+from app.web.main import create_app
 
 # Schemathesis runs the app's lifespan once per operation: the models are loaded once, here.
 SETTINGS = Settings()
-app = create_app(SETTINGS, [Classifier.load(SETTINGS, name) for name in SETTINGS.models])
+app = create_app(SETTINGS, [Classifier.load(name, folder) for name, folder in SETTINGS.model_folders().items()])
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -24,11 +24,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.decode import DecodeLimits, DecoderBusy, decode
-from app.errors import ImageTooLarge
-from app.main import create_app
-from app.middleware import printable
+from app.core.decode import decode
+from app.core.errors import Code, Refusal
+from app.core.limits import Limits
 from app.settings import Settings
+from app.web.main import create_app
+from app.web.middleware.access_log import printable
 from support.drawing import draw, encode
 from support.servers import ROOT, Server, free_port, wait_ready
 
@@ -123,34 +124,34 @@ def burst(url: str, image: bytes, clients: int = 8, rounds: int = 4) -> tuple[li
 
 
 def test_deep_images_get_a_lower_pixel_allowance():
-    limits = DecodeLimits(1_000_000, 10**9, threading.BoundedSemaphore(1), 0)
+    limits = Limits(MAX_PIXELS, 1_000_000, 10**9, 1, 0)
     grey = encode(Image.new("L", (600, 600)))  # 360,000 bytes decoded
-    assert decode(grey, MAX_PIXELS, limits).size == (600, 600)
+    assert decode(grey, limits).size == (600, 600)
     for mode in ("I;16", "RGBA", "RGB", "LA"):  # 1,440,000 bytes
-        with pytest.raises(ImageTooLarge, match="bytes decoded") as error:
-            decode(encode(Image.new(mode, (600, 600))), MAX_PIXELS, limits)
-        assert error.value.status_code == 413
-    with pytest.raises(ImageTooLarge, match="bytes decoded"):  # flattened as RGBA
-        decode(encode(Image.new("P", (600, 600)), transparency=0), MAX_PIXELS, limits)
+        with pytest.raises(Refusal, match="bytes decoded") as error:
+            decode(encode(Image.new(mode, (600, 600))), limits)
+        assert error.value.code is Code.IMAGE_TOO_LARGE
+    with pytest.raises(Refusal, match="bytes decoded"):  # flattened as RGBA
+        decode(encode(Image.new("P", (600, 600)), transparency=0), limits)
 
 
 def test_jpeg_is_counted_at_the_size_it_is_decoded_to():
     photo = encode(Image.new("RGB", (4000, 3000), (200, 200, 200)), "JPEG")  # 48 MB at full size
-    limits = DecodeLimits(20_000_000, 10**9, threading.BoundedSemaphore(1), 0)
-    assert decode(photo, MAX_PIXELS, limits).size == (2000, 1500)
+    limits = Limits(MAX_PIXELS, 20_000_000, 10**9, 1, 0)
+    assert decode(photo, limits).size == (2000, 1500)
 
 
 def test_large_images_take_turns_and_give_their_turn_back():
-    limits = DecodeLimits(10**9, 1_000_000, threading.BoundedSemaphore(1), 0)
+    limits = Limits(MAX_PIXELS, 10**9, 1_000_000, 1, 0)
     large = encode(Image.new("RGB", (600, 600)))  # 1.44 MB decoded: large
     small = encode(Image.new("RGB", (400, 400)))
-    first = decode(large, MAX_PIXELS, limits)
-    with pytest.raises(DecoderBusy) as busy:
-        decode(large, MAX_PIXELS, limits)
-    assert busy.value.status_code == 503
-    assert decode(small, MAX_PIXELS, limits).size == (400, 400)  # small ones never wait
+    first = decode(large, limits)
+    with pytest.raises(Refusal) as busy:
+        decode(large, limits)
+    assert busy.value.code is Code.BUSY_WITH_LARGE_IMAGES
+    assert decode(small, limits).size == (400, 400)  # small ones never wait
     del first  # freeing the image frees its turn, at once
-    assert decode(large, MAX_PIXELS, limits).size == (600, 600)
+    assert decode(large, limits).size == (600, 600)
 
 
 @linux_only
@@ -329,7 +330,7 @@ def test_oversized_head_gets_431(tmp_path):
 
 def test_cache_control_and_permissions_policy(tmp_path):
     client = TestClient(create_app(Settings(model_dir=tmp_path, static_max_age_s=600)))
-    page, script, missing, health = (client.get(path) for path in ("/", "/static/app.js", "/static/nope.js", "/health"))
+    page, script, missing, health = (client.get(path) for path in ("/", "/static/style.css", "/static/nope.js", "/health"))
     assert page.headers["cache-control"] == "no-cache"
     assert script.headers["cache-control"] == "public, max-age=600"
     assert "cache-control" not in missing.headers and "cache-control" not in health.headers

@@ -9,8 +9,8 @@ import httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.main import create_app
 from support.drawing import draw, encode, number
 from support.servers import listening_sockets, running_server
 
@@ -88,7 +88,7 @@ def test_several_workers_add_up():
 def test_off_counts_nothing_and_answers_404(client):
     predict(client, SEVEN)  # counted, by the app that counts
     before = samples(client.get("/metrics").text)
-    off = TestClient(create_app(Settings(metrics=False), client.app.state.models.values()))
+    off = TestClient(create_app(Settings(metrics=False), client.app.state.registry.loaded()))
     with off:
         assert predict(off, SEVEN).status_code == 200
         response = off.get("/metrics")

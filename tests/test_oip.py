@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tritonclient.utils import InferenceServerException
 
-from app.decode import decode
-from app.preprocess import to_model_input
+from app.core.decode import decode
+from app.core.limits import Limits
+from app.core.preprocess import to_model_input
 from support.drawing import draw, encode
 
 IMAGES = [encode(draw(digit)) for digit in (0, 1, 2, 4, 5, 6, 7)] + [encode(draw("A"))]
@@ -57,7 +58,7 @@ def test_tritonclient_sees_a_live_ready_server_and_its_model(triton_client):
 
 
 def test_tritonclient_batch_of_model_inputs_answers_as_predict(triton_client, client):
-    inputs = np.stack([to_model_input(decode(image, 10**8)) for image in IMAGES])[..., None].astype(np.float32)
+    inputs = np.stack([to_model_input(decode(image, Limits(max_pixels=10**8))) for image in IMAGES])[..., None].astype(np.float32)
     tensor = triton.InferInput("image", list(inputs.shape), "FP32")
     tensor.set_data_from_numpy(inputs)  # binary tensor data, tritonclient's default
     result = triton_client.infer("digits", [tensor])
@@ -81,7 +82,7 @@ def test_tritonclient_gets_the_protocol_error(triton_client):
     tensor.set_data_from_numpy(np.zeros((1, 28, 28, 1), np.float32))
     with pytest.raises(InferenceServerException) as raised:
         triton_client.infer("clothes", [tensor])
-    assert raised.value.status() == "404" and "no model clothes" in raised.value.message()
+    assert raised.value.status() == "404" and "no model 'clothes'" in raised.value.message()
 
 
 def test_json_outputs_as_asked(client):
@@ -163,7 +164,7 @@ def test_unknown_models_and_paths_404_in_protocol_shape(client, path):
     response = client.get(path)
     assert response.status_code == 404 and set(response.json()) == {"error", "code"}
     unknown = client.post("/v2/models/clothes/infer", json=image_request())
-    assert unknown.status_code == 404 and unknown.json()["code"] == "model_not_found"
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_model"
 
 
 def test_the_api_keeps_its_own_error_shape(client):

@@ -5,13 +5,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from app.decode import decode
-from app.errors import ImageError, ImageTooLarge, UndecodableImage, UnprocessableImage, UnsupportedImageType
-from app.preprocess import SIZE, _stroke_width, to_model_input
+from app.core.decode import decode
+from app.core.errors import Code, Refusal
+from app.core.limits import Limits
+from app.core.preprocess import SIZE, _stroke_width, to_model_input
 from support.drawing import draw, encode, framed, graph_paper
 from support.paths import MNIST_DIR, needs_mnist
 
-MAX_PIXELS = 40_000_000
+LIMITS = Limits()
 
 
 def centre_of_mass(x: np.ndarray) -> tuple[float, float]:
@@ -45,7 +46,7 @@ def test_output_is_mnist_shaped():
 def test_any_colours_give_the_same_input(variant):
     reference = to_model_input(draw(4))  # black ink on a transparent canvas
     if variant["ink"] == variant["paper"]:
-        with pytest.raises(UnprocessableImage, match="no ink"):
+        with pytest.raises(Refusal, match="no ink"):
             to_model_input(draw(4, **variant))
     else:
         assert close(to_model_input(draw(4, **variant)), reference, 0.02)
@@ -85,14 +86,14 @@ def test_exif_orientation_is_applied():
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
     data = encode(stored, "JPEG", exif=exif.tobytes(), quality=90)
-    assert close(to_model_input(decode(data, MAX_PIXELS)), to_model_input(upright))
+    assert close(to_model_input(decode(data, LIMITS)), to_model_input(upright))
 
 
 def test_sixteen_bit_png():
     eight = draw(1, mode="L", ink=0, paper=255)
     sixteen = Image.fromarray(np.asarray(eight).astype(np.uint16) * 257)
     assert sixteen.mode == "I;16"
-    assert close(to_model_input(decode(encode(sixteen), MAX_PIXELS)), to_model_input(eight), 0.01)
+    assert close(to_model_input(decode(encode(sixteen), LIMITS)), to_model_input(eight), 0.01)
 
 
 def test_jpeg_noise_and_grey_paper():
@@ -100,47 +101,48 @@ def test_jpeg_noise_and_grey_paper():
     grey = np.asarray(draw(7, mode="L", ink=70, paper=190), dtype=np.float64)
     noisy = Image.fromarray(np.clip(grey + rng.normal(0, 8, grey.shape), 0, 255).astype(np.uint8))
     data = encode(noisy, "JPEG", quality=40)
-    assert close(to_model_input(decode(data, MAX_PIXELS)), to_model_input(draw(7)), 0.05)
+    assert close(to_model_input(decode(data, LIMITS)), to_model_input(draw(7)), 0.05)
 
 
 def test_blank_images_have_no_ink():
     flat = [Image.new("L", (100, 100), 255), Image.new("RGBA", (280, 280)), Image.new("RGB", (50, 50), (90, 90, 90)),
             Image.new("F", (30, 30), -5.0), Image.new("F", (30, 30), 1e9), Image.new("I", (30, 30), -70000)]
     for image in flat:
-        with pytest.raises(UnprocessableImage, match="no ink"):
+        with pytest.raises(Refusal, match="no ink"):
             to_model_input(image)
 
 
 @pytest.mark.parametrize(
     "data, error",
     [
-        (b"", UndecodableImage),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, UndecodableImage),
-        (encode(draw(1))[:200], UndecodableImage),  # truncated PNG
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='5'/></svg>", UnsupportedImageType),
-        (b"%PDF-1.7\n...", UnsupportedImageType),
-        (encode(Image.new("L", (16, 16)), "TIFF"), UnsupportedImageType),
-        (encode(Image.new("L", (7, 40), 255)), UnprocessableImage),  # too small to hold a digit
+        (b"", Code.EMPTY_IMAGE),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, Code.UNDECODABLE_IMAGE),
+        (encode(draw(1))[:200], Code.UNDECODABLE_IMAGE),  # truncated PNG
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='5'/></svg>", Code.UNSUPPORTED_IMAGE_TYPE),
+        (b"%PDF-1.7\n...", Code.UNSUPPORTED_IMAGE_TYPE),
+        (encode(Image.new("L", (16, 16)), "TIFF"), Code.UNSUPPORTED_IMAGE_TYPE),
+        (encode(Image.new("L", (7, 40), 255)), Code.TOO_SMALL),  # too small to hold a digit
     ],
 )
 def test_decode_errors(data, error):
-    with pytest.raises(error):
-        decode(data, MAX_PIXELS)
+    with pytest.raises(Refusal) as refused:
+        decode(data, LIMITS)
+    assert refused.value.code is error
 
 
 def test_decompression_bomb_is_refused_before_decoding():
     bomb = encode(Image.new("1", (30000, 30000)))  # 900 megapixels in ~100 kB
     assert len(bomb) < 200_000
-    with pytest.raises(ImageTooLarge, match="too many pixels"):
-        decode(bomb, MAX_PIXELS)
+    with pytest.raises(Refusal, match="too many pixels"):
+        decode(bomb, LIMITS)
 
 
 def test_animated_images_are_refused():
     frames = [draw(1, mode="L", ink=0, paper=255), draw(7, mode="L", ink=0, paper=255)]
     for fmt in ("GIF", "PNG", "WEBP"):
         data = encode(frames[0], fmt, save_all=True, append_images=frames[1:])
-        with pytest.raises(UnprocessableImage, match="animated"):
-            decode(data, MAX_PIXELS)
+        with pytest.raises(Refusal, match="animated"):
+            decode(data, LIMITS)
 
 
 MODES = ["1", "L", "P", "RGB", "RGBA", "LA", "PA", "I", "I;16", "F", "CMYK", "YCbCr", "LAB", "HSV", "La", "RGBa"]
@@ -169,7 +171,7 @@ def test_any_image_gives_a_valid_input_or_a_documented_error(mode, width, height
         image = image.convert("LA").convert(mode) if mode == "La" else image.convert(mode)
     try:
         x = to_model_input(image)
-    except ImageError:
+    except Refusal:
         return
     assert x.shape == (SIZE, SIZE) and x.dtype == np.float32
     assert np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
@@ -179,8 +181,8 @@ def test_any_image_gives_a_valid_input_or_a_documented_error(mode, width, height
 @given(data=st.binary(max_size=2048))
 def test_any_bytes_decode_or_raise_a_documented_error(data):
     try:
-        to_model_input(decode(data, MAX_PIXELS))
-    except ImageError:
+        to_model_input(decode(data, LIMITS))
+    except Refusal:
         pass
 
 
@@ -191,8 +193,8 @@ def test_truncated_and_corrupted_files_raise_a_documented_error(fmt, cut, flip):
     data = bytearray(encode(image, fmt))
     data[flip % len(data)] ^= 0xFF
     try:
-        to_model_input(decode(bytes(data[: max(1, len(data) - cut % len(data))]), MAX_PIXELS))
-    except ImageError:
+        to_model_input(decode(bytes(data[: max(1, len(data) - cut % len(data))]), LIMITS))
+    except Refusal:
         pass
 
 
@@ -207,7 +209,7 @@ def test_every_mode_as_a_file_reads_the_same(mode, fmt):
     picture = draw(7, ink=(0, 0, 0, 255), paper=(255, 255, 255, 0))  # transparent where unpainted
     image = picture.convert("RGB").convert(mode) if "A" not in mode else picture.convert(mode)
     data = encode(image, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
-    assert close(to_model_input(decode(data, MAX_PIXELS)), reference, 0.03)
+    assert close(to_model_input(decode(data, LIMITS)), reference, 0.03)
 
 
 @pytest.mark.parametrize("digit", [4, 7])

@@ -1,4 +1,4 @@
-"""POST /read and app.segment: whole numbers, a box for each digit."""
+"""POST /read and app.core.segment: whole numbers, a box for each digit."""
 
 import numpy as np
 import pytest
@@ -7,11 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from app.errors import UnprocessableImage
-from app.inference import CLASSES, SEVERAL_DIGITS
-from app.main import create_app
-from app.segment import segment
+from app.core.errors import Refusal
+from app.core.inference import CLASSES
+from app.core.segment import segment
+from app.core.tasks import SEVERAL_DIGITS
 from app.settings import Settings
+from app.web.main import create_app
 from support.drawing import draw, encode, number
 from support.paths import MNIST_DIR, ROOT, needs_mnist
 
@@ -136,7 +137,7 @@ def test_segmentation_raises_nothing_but_its_documented_error(width, height, see
 
     try:
         segments = segment(Image.fromarray(pixels), judge, max_digits=20)
-    except UnprocessableImage:
+    except Refusal:
         return
     assert 1 <= len(segments) <= 20
     for s in segments:

@@ -76,14 +76,16 @@ class Layer(BaseModel):
 
 
 class ModelCard(BaseModel):
-    name: str
+    name: str = Field(description="the stem of its files: <name>.tflite, <name>_layers.tflite, <name>.keras")
     version: str
     created: str
+    title: str | None = Field(None, description="what the network is, in a few words for the page: CNN, dense network")
     architecture: str
     parameters: int
     input: Tensor
     output: Tensor
-    task: str = Field("digits", description="what the model reads: digits (MNIST) or fashion (Fashion-MNIST)")
+    task: str = Field("digits", description="what the model reads (app.core.tasks): digits (MNIST) or fashion "
+                      "(Fashion-MNIST)")
     labels: list[str] = Field(default_factory=lambda: [str(digit) for digit in range(10)],
                               description="the names of the classes read, in output order")
     not_a_digit: NotADigitCard | None = Field(None, description="digits only: how a non-digit is rejected")

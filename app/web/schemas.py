@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.card import Layer, ModelCard
+from app.core.card import Layer, ModelCard
+from app.core.errors import Code
 
 
 class PredictRequest(BaseModel):
@@ -66,20 +67,14 @@ class Reading(BaseModel):
     reason: str | None = Field(None, description="why number is null")
     digits: list[DigitReading] = Field(description="each digit found, left to right")
     model_version: str
+    model: str = Field(description="the model that read it (?model=)", examples=["digits"])
 
 
 class Problem(BaseModel):
     """Every error the API answers, 4xx and 5xx alike."""
 
     detail: str = Field(description="what went wrong, in words")
-    code: str = Field(
-        description="stable and machine-readable: undecodable_image, empty_image, image_too_large, "
-        "body_too_large, unsupported_image_type, unsupported_media_type, missing_file, bad_json, bad_base64, "
-        "invalid_request, animated, too_small, no_ink, too_many_digits, body_timeout, busy, "
-        "busy_with_large_images, model_not_loaded, unknown_model, layers_model_not_loaded, not_found, method_not_allowed (and, from digitpad-serve "
-        "itself, head_too_large)",
-        examples=["no_ink"],
-    )
+    code: Code = Field(description="stable and machine-readable: clients may branch on it", examples=["no_ink"])
 
 
 class Health(BaseModel):
@@ -95,9 +90,11 @@ class Readiness(BaseModel):
 
 
 class ModelInfo(ModelCard):
-    """The served model's card (models/model_card.json), and the backend running it."""
+    """The served model's card (models/model_card.json), and how the service runs it."""
 
     backend: str
+    outputs: list[str] = Field(description="the name of each of the network's outputs, in order: the labels, then "
+                               "for a digit model \"not a digit\" and \"several digits\"")
 
 
 class LayerActivations(Layer):
@@ -128,3 +125,4 @@ class Explanation(DigitAnswer):
     )
     attribution_scale: float = Field(description="the change of the winning digit's log-odds that 1 stands for")
     model_version: str
+    model: str = Field(description="the model looked inside (?model=)", examples=["digits"])

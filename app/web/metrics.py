@@ -27,7 +27,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from app.classifier import Classification
+    from app.core.classifier import Classification
 
 disable_created_metrics()  # the *_created series double the exposition and no dashboard reads them
 

@@ -22,9 +22,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from app.errors import UnprocessableImage
-from app.inference import CLASSES, NOT_A_DIGIT, SEVERAL_DIGITS
-from app.preprocess import digit_input, ink_field
+from app.core.errors import Code, Refusal
+from app.core.inference import CLASSES
+from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
+from app.core.preprocess import digit_input, ink_field
 
 WORK_SIDE = 512  # px: numbers are wide, so they get more pixels than one digit
 # Pieces of one digit: parts overlapping across by more than MERGE_OVERLAP of the
@@ -43,7 +44,7 @@ SEVERAL = 0.8  # a part this probably several digits is cut (a scribble can pass
 SURE_DIGIT = 0.5  # into halves each this probably one particular digit (or several again)
 VERY_SURE_DIGIT = 0.9  # what a wide part that is not a digit must be cut into
 
-# (n, 28, 28) model inputs -> the classifier's (n, 12) probabilities (app.inference)
+# (n, 28, 28) model inputs -> the classifier's (n, 12) probabilities (app.core.inference)
 Judge = Callable[[np.ndarray], np.ndarray]
 
 
@@ -97,7 +98,7 @@ def _components(ink: np.ndarray, max_parts: int) -> list[_Part]:
     kept = [(index, b) for index, b in enumerate(boxes, start=1)
             if b[0].stop - b[0].start >= SPECK * tallest or b[1].stop - b[1].start >= SPECK * widest]
     if len(kept) > max_parts:
-        raise UnprocessableImage(f"{len(kept)} separate marks: too many to be a number", "too_many_digits")
+        raise Refusal(Code.TOO_MANY_DIGITS, f"{len(kept)} separate marks: too many to be a number")
     return [_Part(np.where(labels[b] == index, ink[b], 0), b[0].start, b[1].start) for index, b in kept]
 
 
@@ -195,20 +196,19 @@ def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> li
 
 
 def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
-    """The digits of a drawn number, left to right; raises UnprocessableImage when
-    there is no ink or more than `max_digits` parts."""
+    """The digits of a drawn number, left to right; raises Refusal when there
+    is no ink (no_ink) or more than `max_digits` parts (too_many_digits)."""
     ink, factor = ink_field(image, WORK_SIDE)
     parts = _merge_pieces(_components(ink, 4 * max_digits))
     if len(parts) > max_digits:
-        raise UnprocessableImage(f"{len(parts)} separate parts: at most {max_digits} digits are read per image",
-                                 "too_many_digits")
+        raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} separate parts: at most {max_digits} digits are read per image")
     for part, outputs in zip(parts, judge(np.stack([part.model_input for part in parts])), strict=True):
         part.outputs = outputs
     parts = [digit for part in parts for digit in _split(part, part.outputs, judge)]
     if len(parts) > max_digits:
-        raise UnprocessableImage(f"{len(parts)} digits: at most {max_digits} are read per image", "too_many_digits")
+        raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} digits: at most {max_digits} are read per image")
     # Boxes in the sent image's pixels: the field was reduced by `factor`, and a JPEG
-    # may have been decoded at a fraction of its size (app.decode).
+    # may have been decoded at a fraction of its size (app.core.decode).
     scale = factor * image.info.get("scale", 1.0)
     width, height = round(image.width * image.info.get("scale", 1.0)), round(image.height * image.info.get("scale", 1.0))
     segments = []

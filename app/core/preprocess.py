@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageChops, ImageStat
 
-from app.errors import UnprocessableImage
+from app.core.errors import Code, Refusal
 
 SIZE = 28
 BOX = 20
@@ -136,13 +136,13 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     """
     low, high = grey.getextrema()
     if high - low < MIN_CONTRAST:
-        raise UnprocessableImage("no ink found: the image is blank or has too little contrast", "no_ink")
+        raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
     paper = _paper_level(grey, low, high)
     distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, paper)))
     distance = _without_ruled_lines(distance)
     strongest = int(distance.max())
     if strongest < MIN_CONTRAST:
-        raise UnprocessableImage("no ink found: the image is blank or has too little contrast", "no_ink")
+        raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
     floor = round(NOISE_FLOOR * strongest)
     return np.clip(distance.astype(np.float32) - floor, 0, None) / (strongest - floor)  # 0 up to the floor
 
@@ -225,7 +225,7 @@ def digit_input(ink: np.ndarray) -> np.ndarray:
 
 
 def to_model_input(image: Image.Image) -> np.ndarray:
-    """(28, 28) float32 in [0, 1], white ink on black; raises UnprocessableImage."""
+    """(28, 28) float32 in [0, 1], white ink on black; raises Refusal (no_ink)."""
     return digit_input(_crop(ink_field(image)[0]))
 
 
@@ -267,13 +267,13 @@ def _object_field(grey: Image.Image) -> np.ndarray:
     else:
         signed, full = pixels - background, 255 - background
     if signed.max() - floor < MIN_CONTRAST:
-        raise UnprocessableImage("no object found: the image is blank or has too little contrast", "no_ink")
+        raise Refusal(Code.NO_INK, "no object found: the image is blank or has too little contrast")
     return np.clip(signed - floor, 0, None) / (full - floor)
 
 
 def fashion_input(image: Image.Image) -> np.ndarray:
     """(28, 28) float32 in [0, 1], a light object on black as in Fashion-MNIST; raises
-    UnprocessableImage when there is no object."""
+    Refusal (no_ink) when there is no object."""
     grey = _grey(image, flatten=_flatten_on_contrast)
     factor = math.ceil(max(grey.size) / WORK_SIDE)
     if factor > 1:

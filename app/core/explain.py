@@ -18,12 +18,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.card import Layer, ModelCard
-from app.decode import decode
-from app.inference import NOT_A_DIGIT, read_digits
-from app.preprocess import SIZE, to_model_input
+from app.core.card import Layer, ModelCard
+from app.core.decode import decode
+from app.core.inference import read_digits
+from app.core.limits import Limits
+from app.core.preprocess import SIZE
+from app.core.tasks import DIGITS, NOT_A_DIGIT
 
-LAYERS_FILE = "digitpad_layers.tflite"
+
+def layers_file(name: str) -> str:
+    """The layers model of the model whose card is called `name`."""
+    return f"{name}_layers.tflite"
+
+
+LAYERS_FILE = layers_file("digitpad")
 MAP_COLUMNS = 8  # feature maps per row of a layer's image
 # Occlusion: a patch of paper over the input, PATCH px square, every STRIDE px. A 4 px
 # patch hides a piece of an MNIST-width stroke (2-3 px); every 3 px, its 81 copies take
@@ -145,7 +153,11 @@ class OcclusionRunner:
 
 
 class Explainer:
-    def __init__(self, layers: LayersRunner, occlusion: OcclusionRunner, card: ModelCard, max_pixels: int) -> None:
+    """Looks inside a digit model (its task rejects non-digits, so it has twelve outputs)."""
+
+    def __init__(self, layers: LayersRunner, occlusion: OcclusionRunner, card: ModelCard, limits: Limits) -> None:
+        if card.task != DIGITS.name or card.not_a_digit is None:
+            raise ValueError(f"model {card.name} does not read digits: only a digit model is looked inside")
         if not card.layers:
             raise ValueError("the model card lists no layers: run python -m training.explain_export")
         missing = {layer.name for layer in card.layers} - layers.names
@@ -154,13 +166,14 @@ class Explainer:
         self.card = card
         self._layers = layers
         self._occlusion = occlusion
-        self.max_pixels = max_pixels
+        self.limits = limits
+        self.threshold = card.not_a_digit.threshold
 
     @classmethod
-    def load(cls, model_dir: Path, card: ModelCard, max_pixels: int) -> Explainer:
+    def load(cls, folder: Path, card: ModelCard, limits: Limits) -> Explainer:
         """The layers model and the served one beside it; raises OSError or ValueError."""
-        explainer = cls(LayersRunner(model_dir / LAYERS_FILE), OcclusionRunner(model_dir / "digitpad.tflite"),
-                        card, max_pixels)
+        explainer = cls(LayersRunner(folder / layers_file(card.name)), OcclusionRunner(folder / f"{card.name}.tflite"),
+                        card, limits)
         explainer.explain_input(np.eye(SIZE, dtype=np.float32))  # LiteRT plans its work on the first call
         return explainer
 
@@ -169,8 +182,8 @@ class Explainer:
         return self.card.version
 
     def explain(self, data: bytes) -> Explanation:
-        """The image read as one digit, as /predict reads it. Raises app.errors.ImageError."""
-        return self.explain_input(to_model_input(decode(data, self.max_pixels)))
+        """The image read as one digit, as /predict reads it. Raises app.core.errors.Refusal."""
+        return self.explain_input(DIGITS.preprocess(decode(data, self.limits)))
 
     def explain_input(self, model_input: np.ndarray) -> Explanation:
         activations = self._layers.run(model_input)
@@ -180,7 +193,7 @@ class Explainer:
             png, columns, scale, signed = grey_image(output)
             layers.append(LayerOutput(layer, png, columns, scale, signed, output if output.ndim == 1 else None))
         outputs = activations[self.card.layers[-1].name]
-        digits, score, is_digit = read_digits(outputs[None], self.card.not_a_digit.threshold)
+        digits, score, is_digit = read_digits(outputs[None], self.threshold)
         digit = int(digits[0].argmax())
         attribution, scale = self._occlusion.attribution(model_input, outputs, digit)
         return Explanation(model_input, outputs, digits[0], float(score[0]), bool(is_digit[0]), layers,

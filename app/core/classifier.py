@@ -1,5 +1,5 @@
 """Image bytes to an answer: a digit, the digits of a number, or a piece of clothing:
-decode, preprocess (segment), run the model."""
+decode, preprocess (segment), run the model, in the words of the model's task."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from app.card import ModelCard
-from app.decode import decode
-from app.errors import ImageError
-from app.inference import Predictor, load_predictor, read_digits
-from app.preprocess import fashion_input, to_model_input
-from app.segment import segment
-from app.settings import DIGITS, Settings
+from pathlib import Path
 
-# Each task's preprocessing: an image to the (28, 28) input its model was trained on.
-PREPROCESS = {DIGITS: to_model_input, "fashion": fashion_input}
+from app.core.card import ModelCard
+from app.core.decode import decode
+from app.core.errors import Refusal
+from app.core.inference import Predictor, load_predictor, read_digits
+from app.core.limits import Limits
+from app.core.segment import segment
+from app.core.tasks import Task, task
 
 
 @dataclass(frozen=True)
@@ -57,39 +56,44 @@ class Reading:
 
 
 class Classifier:
-    """One served model: its card, its preprocessing, its predictor."""
+    """One served model: its name, card, task and predictor, within its limits."""
 
-    def __init__(self, name: str, predictor: Predictor, card: ModelCard, backend: str, max_pixels: int,
-                 max_digits: int) -> None:
-        if card.task not in PREPROCESS:
-            raise ValueError(f"model {name}: unknown task {card.task!r} in its card")
+    def __init__(self, name: str, predictor: Predictor, card: ModelCard, backend: str, limits: Limits) -> None:
         self.name = name  # what the service calls it: ?model=, the OIP model name, the metrics' label
         self.predictor = predictor
         self.card = card
+        self.task: Task = task(card.task)
+        if list(card.labels) != list(self.task.labels) or (card.not_a_digit is not None) != self.task.rejects:
+            raise ValueError(f"model {name}: its card's labels or not-a-digit threshold do not fit task {card.task}")
         self.backend = backend
-        self.max_pixels = max_pixels
-        self.max_digits = max_digits
-        self._preprocess = PREPROCESS[card.task]
+        self.limits = limits
+        self.folder: Path | None = None
 
     @classmethod
-    def load(cls, settings: Settings, name: str = DIGITS) -> Classifier:
-        folder = settings.model_folder(name)
+    def load(cls, name: str, folder: Path, backend: str = "litert", limits: Limits | None = None) -> Classifier:
+        """The model in `folder` (its card, and the file it names); raises OSError or ValueError."""
         card = ModelCard.read(folder / "model_card.json")
-        predictor = load_predictor(settings.backend, folder, card.name)
-        return cls(name, predictor, card, settings.backend, settings.max_pixels, settings.max_digits)
+        model = cls(name, load_predictor(backend, folder, card.name), card, backend, limits or Limits())
+        model.folder = folder
+        return model
 
     @property
     def version(self) -> str:
         return self.card.version
 
     @property
+    def title(self) -> str:
+        return self.card.title or self.card.architecture
+
+    @property
     def reads_digits(self) -> bool:
-        return self.card.task == DIGITS
+        """Whether it tells digits from what is not one, and so reads numbers."""
+        return self.task.rejects
 
     def classify_inputs(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
         """A batch of (28, 28) model inputs, in one model call unless their outputs are known."""
         outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
-        if not self.reads_digits:
+        if self.card.not_a_digit is None:  # the task rejects nothing
             probabilities = np.asarray(outputs, dtype=np.float64)
             score = is_digit = [None] * len(probabilities)
         else:
@@ -97,36 +101,36 @@ class Classifier:
         results = []
         for p, s, ok, model_input in zip(probabilities, score, is_digit, model_inputs, strict=True):
             index = int(p.argmax())
-            results.append(Classification(index, self.card.labels[index], float(p[index]), p.tolist(), model_input,
+            results.append(Classification(index, self.task.labels[index], float(p[index]), p.tolist(), model_input,
                                           None if ok is None else bool(ok), None if s is None else float(s)))
         return results
 
     def classify_image(self, image: Image.Image) -> Classification:
-        return self.classify_inputs(self._preprocess(image)[None])[0]
+        return self.classify_inputs(self.task.preprocess(image)[None])[0]
 
     def read_image(self, image: Image.Image) -> Reading:
-        """The digits of a number (digit models only)."""
-        segments = segment(image, self.predictor.predict, self.max_digits)
+        """The digits of a number."""
+        segments = segment(image, self.predictor.predict, self.limits.max_digits)
         results = self.classify_inputs(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
 
     def read(self, data: bytes) -> Reading:
-        """Raises app.errors.ImageError (with its HTTP status) for unusable images."""
-        return self.read_image(decode(data, self.max_pixels))
+        """Raises Refusal for unusable images."""
+        return self.read_image(decode(data, self.limits))
 
     def classify(self, data: bytes) -> Classification:
-        """Raises app.errors.ImageError (with its HTTP status) for unusable images."""
-        return self.classify_image(decode(data, self.max_pixels))
+        """Raises Refusal for unusable images."""
+        return self.classify_image(decode(data, self.limits))
 
     def classify_many(self, images: list[bytes]) -> list[Classification]:
-        """Several images in one model call. Raises app.errors.ImageError for the first
-        unusable one, its detail prefixed with its position."""
+        """Several images in one model call. Raises Refusal for the first unusable one,
+        its detail prefixed with its position."""
         inputs = []
         for i, data in enumerate(images):
             try:
-                inputs.append(self._preprocess(decode(data, self.max_pixels)))
-            except ImageError as exc:
-                raise type(exc)(f"image {i}: {exc.detail}", exc.code) from exc
+                inputs.append(self.task.preprocess(decode(data, self.limits)))
+            except Refusal as exc:
+                raise exc.within(f"image {i}") from exc
         return self.classify_inputs(np.stack(inputs))
 
     def warm_up(self) -> None:

@@ -11,12 +11,11 @@ from typing import Protocol
 
 import numpy as np
 
-from app.preprocess import SIZE
+from app.core.preprocess import SIZE
+from app.core.tasks import DIGITS, NOT_A_DIGIT
 
 BACKENDS = ("litert", "keras")
-NOT_A_DIGIT = 10  # the outliers the model learnt to reject: letters, doodles, clothes
-SEVERAL_DIGITS = 11  # digits side by side or touching: not one digit either, but a number
-CLASSES = 12
+CLASSES = DIGITS.outputs  # a digit model's: the digits 0-9, "not a digit" and "several digits"
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""The reading itself, free of the web: decode, preprocess, segment, run a model, explain it."""

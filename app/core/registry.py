@@ -1,0 +1,94 @@
+"""The models a service serves, by name: the one look-up every route and protocol uses
+(unknown model, model not loaded, wrong version), readiness, and each digit model's
+look inside."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from app.core.classifier import Classifier
+from app.core.errors import Code, Refusal
+from app.core.explain import Explainer
+from app.core.limits import Limits
+
+log = logging.getLogger("digitpad")
+
+
+class Registry:
+    def __init__(self, names: list[str], models: Iterable[Classifier], explainers: dict[str, Explainer] | None = None):
+        self.names = list(names)  # what the service serves, the first the default; loaded or not
+        self._models = {model.name: model for model in models}
+        self._explainers = dict(explainers or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folders: dict[str, Path], backend: str, limits: Limits) -> Registry:
+        """Each model in `folders` (by name, in order), warmed up, and the layers model of
+        each digit model. One that fails to load is left out and logged: its requests,
+        and readiness, answer that it is not loaded."""
+        models, explainers = [], {}
+        for name, folder in folders.items():
+            try:
+                model = Classifier.load(name, folder, backend, limits)
+                model.warm_up()
+            except (OSError, ValueError, KeyError) as exc:
+                log.error("model %s not loaded from %s: %s", name, folder, exc)
+                continue
+            models.append(model)
+            log.info("model %s version %s loaded (%s backend)", name, model.version, backend)
+            if model.reads_digits and model.card.layers:
+                try:
+                    explainers[name] = Explainer.load(folder, model.card, limits)
+                except (OSError, ValueError) as exc:
+                    log.warning("layers model of %s not loaded (its look inside answers 503): %s", name, exc)
+        return cls(list(folders), models, explainers)
+
+    def loaded(self) -> list[Classifier]:
+        """The models that loaded, in the service's order."""
+        return [self._models[name] for name in self.names if name in self._models]
+
+    @property
+    def ready(self) -> bool:
+        return all(name in self._models for name in self.names)
+
+    def versions(self) -> dict[str, str | None]:
+        return {name: self._models[name].version if name in self._models else None for name in self.names}
+
+    def get(self, name: str | None = None, version: str | None = None) -> Classifier:
+        """The model called `name` (the default: the first), of `version` if given."""
+        name = name or self.names[0]
+        if name not in self.names:
+            raise Refusal(Code.UNKNOWN_MODEL, f"no model {name!r}; this service serves {', '.join(self.names)}")
+        model = self._models.get(name)
+        if model is None:
+            raise Refusal(Code.MODEL_NOT_LOADED, f"model {name} not loaded")
+        if version is not None and version != model.version:
+            raise Refusal(Code.UNKNOWN_MODEL, f"no model {name} version {version}; it is version {model.version}")
+        return model
+
+    def digit_model(self, name: str | None = None) -> Classifier:
+        """The model called `name` (the first digit model by default), for what only a model
+        that tells digits from the rest does: numbers, the look inside."""
+        if name is None:
+            name = next((model.name for model in self.loaded() if model.reads_digits), self.names[0])
+        model = self.get(name)
+        if not model.reads_digits:
+            raise Refusal(Code.NOT_A_DIGIT_MODEL, f"model {name} reads {model.task.title.lower()}, not digits")
+        return model
+
+    def explainer(self, model: Classifier) -> Explainer:
+        """The layers model of `model`: loaded with it, or on first use (~0.1 s, once)."""
+        with self._lock:
+            explainer = self._explainers.get(model.name)
+            if explainer is None or explainer.card is not model.card:
+                if model.folder is None:
+                    raise Refusal(Code.LAYERS_MODEL_NOT_LOADED, f"model {model.name} has no folder to look inside")
+                try:
+                    explainer = Explainer.load(model.folder, model.card, model.limits)
+                except (OSError, ValueError) as exc:
+                    raise Refusal(Code.LAYERS_MODEL_NOT_LOADED, f"layers model not loaded: {exc}") from exc
+                self._explainers[model.name] = explainer
+            return explainer

@@ -1,0 +1,107 @@
+"""The request head's limits, which uvicorn lacks: a deadline and a size."""
+
+from __future__ import annotations
+
+import asyncio
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.core.errors import Code
+from app.settings import get_settings
+from app.web import problems
+from app.web.middleware.headers import SECURITY_HEADERS
+
+
+class HeadTooLarge(Exception):
+    pass
+
+
+class HeadLimitsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with the two limits it lacks for the request head.
+
+    It has no deadline for the head (its keep-alive timer only runs between
+    requests), so a client that trickles a header a byte at a time, or connects and
+    says nothing, holds the connection for ever; and it has no limit on the size of
+    the head. Here the head must be complete `header_timeout_s` after the connection
+    opens or the request begins, and at most `max_header_bytes` long (else 431).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        settings = get_settings()
+        self.head_timeout = settings.header_timeout_s
+        self.max_head_bytes = settings.max_header_bytes
+        self.head_timer: asyncio.TimerHandle | None = None
+        # Two measures of the head so far, as the parser reports only whole lines of it:
+        # the URL and the header lines it has parsed, and the bytes received while the
+        # head was unfinished (which it holds, however long the line it is reading).
+        self.head_parsed = 0
+        self.head_pending = 0
+        self.head_path = "/"
+
+    def _start_head_timer(self) -> None:
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _count_head(self, size: int) -> None:
+        self.head_parsed += size
+        if self.head_parsed > self.max_head_bytes:
+            raise HeadTooLarge  # stops the parser, and uvicorn calls send_400_response
+
+    def _refuse_head(self) -> None:
+        detail = f"request head is over the limit of {self.max_head_bytes} bytes"
+        body = problems.body(self.head_path, Code.HEAD_TOO_LARGE, detail)
+        headers = b"".join(name + b": " + value + b"\r\n" for name, value in SECURITY_HEADERS)
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n%s\r\n%s" % (len(body), headers, body)
+        )
+        self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.head_parsed = self.head_pending = 0
+        self._start_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self.head_path = url.split(b"?", 1)[0].decode("latin-1")  # where a refusal's words go (the /v2 shape)
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.head_timer is not None and not self.transport.is_closing():  # the head is unfinished
+            self.head_pending += len(data)
+            if self.head_pending > self.max_head_bytes:
+                self._refuse_head()
+
+    def send_400_response(self, msg: str) -> None:
+        if self.head_parsed > self.max_head_bytes:  # the parser error is HeadTooLarge
+            return self._refuse_head()
+        super().send_400_response(msg)

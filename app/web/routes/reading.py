@@ -1,0 +1,142 @@
+"""Reading images: POST /predict (one digit, or a piece of clothing), /read (a number)
+and /explain (the look inside)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TypeVar
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.core.classifier import Classification, Classifier
+from app.core.errors import Code
+from app.web import bodies, metrics
+from app.web.deps import ClassifierDep, DigitClassifierDep, ExecutorDep, ExplainerDep, SettingsDep
+from app.web.problems import BODY_CODES, IMAGE_CODES, documented
+from app.web.schemas import (
+    ClassPrediction,
+    DigitReading,
+    Explanation,
+    LayerActivations,
+    Prediction,
+    Problem,
+    Reading,
+)
+from app.settings import Settings
+
+router = APIRouter()
+T = TypeVar("T")
+MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST)
+DIGIT_MODEL_CODES = (*MODEL_CODES, Code.NOT_A_DIGIT_MODEL)
+INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
+
+
+async def _in_pool(executor: Executor, work: Callable[[bytes], T], data: bytes) -> T:
+    """CPU-bound work off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(executor, work, data)
+
+
+def _answer(result: Classification, include_input: bool) -> dict:
+    """A digit's answer, in the vocabulary of app.web.schemas.DigitAnswer."""
+    return {
+        "label": result.label,
+        "digit": result.digit,
+        "confidence": result.confidence,
+        "probabilities": result.probabilities,
+        "is_digit": result.is_digit,
+        "not_digit_score": result.not_digit_score,
+        "input": result.model_input.round(3).tolist() if include_input else None,
+    }
+
+
+def _prediction(classifier: Classifier, result: Classification, include_input: bool) -> Prediction | ClassPrediction:
+    if classifier.reads_digits:
+        return Prediction(**_answer(result, include_input), model=classifier.name, model_version=classifier.version)
+    return ClassPrediction(
+        label=result.label, index=result.index, confidence=result.confidence, probabilities=result.probabilities,
+        labels=list(classifier.task.labels), input=result.model_input.round(3).tolist() if include_input else None,
+        model=classifier.name, model_version=classifier.version,
+    )
+
+
+def _count(settings: Settings, classifier: Classifier, results: list[Classification]) -> None:
+    if settings.metrics:
+        metrics.record_answers(classifier.name, classifier.version, results)
+
+
+def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Response:
+    # Already validated: serialised directly rather than checked again against response_model.
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+@router.post("/predict", response_model=Prediction | ClassPrediction,
+             responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *MODEL_CODES),
+             openapi_extra={"requestBody": bodies.OPENAPI},
+             summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes")
+async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep, settings: SettingsDep,
+                  include_input: bool = INCLUDE_INPUT) -> Response:
+    result = await _in_pool(executor, classifier.classify, await bodies.image_bytes(request))
+    _count(settings, classifier, [result])
+    return _json(_prediction(classifier, result, include_input))
+
+
+@router.post("/read", response_model=Reading,
+             responses=documented(Problem, *IMAGE_CODES, Code.TOO_MANY_DIGITS, *BODY_CODES, *DIGIT_MODEL_CODES),
+             openapi_extra={"requestBody": bodies.OPENAPI},
+             summary="Read a number: every digit in an image, left to right, with a box for each")
+async def read(request: Request, classifier: DigitClassifierDep, executor: ExecutorDep, settings: SettingsDep,
+               include_input: bool = INCLUDE_INPUT) -> Response:
+    reading = await _in_pool(executor, classifier.read, await bodies.image_bytes(request))
+    _count(settings, classifier, [result for _, result in reading.digits])
+    return _json(Reading(
+        number=reading.number,
+        reason=reading.reason,
+        digits=[DigitReading(box=list(box), **_answer(result, include_input)) for box, result in reading.digits],
+        model_version=classifier.version,
+        model=classifier.name,
+    ))
+
+
+def _rounded(values: np.ndarray, decimals: int) -> list:
+    """Short JSON numbers: a float32 rounded still prints 17 digits."""
+    return values.astype(float).round(decimals).tolist()
+
+
+@router.post("/explain", response_model=Explanation,
+             responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *DIGIT_MODEL_CODES,
+                                  Code.LAYERS_MODEL_NOT_LOADED),
+             openapi_extra={"requestBody": bodies.OPENAPI},
+             summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered")
+async def explain(request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep,
+                  executor: ExecutorDep) -> Response:
+    result = await _in_pool(executor, explainer.explain, await bodies.image_bytes(request))
+    layers = [
+        LayerActivations(
+            **shown.layer.model_dump(),
+            image="data:image/png;base64," + base64.b64encode(shown.png).decode(),
+            columns=shown.columns,
+            scale=shown.scale,
+            signed=shown.signed,
+            values=None if shown.values is None else _rounded(shown.values, 4),
+        )
+        for shown in result.layers
+    ]
+    return _json(Explanation(
+        label=str(result.digit),
+        digit=result.digit,
+        confidence=float(result.digits[result.digit]),
+        probabilities=result.digits.tolist(),
+        is_digit=result.is_digit,
+        not_digit_score=result.not_digit_score,
+        input=_rounded(result.model_input, 3),
+        layers=layers,
+        attribution=_rounded(result.attribution, 3),
+        attribution_scale=result.attribution_scale,
+        model_version=explainer.version,
+        model=classifier.name,
+    ))
