@@ -11,22 +11,25 @@ or all but one while the other idled (benchmarks/workers.py).
 from __future__ import annotations
 
 import logging
+import argparse
 import os
 import socket
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import ClassVar
 
 import uvicorn
+from PIL import Image
 from gunicorn.app.base import BaseApplication
 from uvicorn.importer import import_from_string
 from uvicorn_worker import UvicornWorker
 
-from app.core.card import ModelCard
-from app.settings import Settings, SettingsError, get_settings
+from app.core.classifier import Classifier
+from app.settings import Settings, SettingsError, environment_variable, get_settings
 from app.web.head_limits import HeadLimitsProtocol
 
 log = logging.getLogger("digitpad")
@@ -37,6 +40,8 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # as app.web.metrics reads it
 
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # decode() refuses over-limit images itself (413): Pillow's warning of a large image is only noise.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
 
 def _options(settings: Settings) -> dict:
@@ -82,22 +87,24 @@ class Workers(BaseApplication):
 
 
 def _can_listen(settings: Settings) -> bool:
-    """Whether a worker's socket can bind the port; gunicorn's workers would retry for ever."""
+    """Whether the server's sockets can bind the port (with SO_REUSEPORT for several
+    workers, as each binds its own); gunicorn's workers would retry for ever."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if settings.workers > 1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
             sock.bind((settings.host, settings.port))
         except OSError as exc:
-            log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+            log.error("cannot listen on %s:%d: %s; choose another port with --port or %s, or another address "
+                      "with --host or DIGITPAD_HOST", settings.host, settings.port, exc.strerror or exc,
+                      environment_variable("port"))
             return False
     return True
 
 
 def _run_workers(settings: Settings) -> int:
     """Keeps `settings.workers` worker processes running until SIGINT or SIGTERM; the exit status."""
-    if not _can_listen(settings):
-        return STARTUP_FAILURE
     try:
         Workers(settings).run()
     except SystemExit as stop:  # how gunicorn's master ends, with its status
@@ -126,39 +133,68 @@ def _metrics_folder() -> Iterator[None]:
             del os.environ[MULTIPROCESS_DIR]
 
 
-def _model_missing(settings: Settings) -> str | None:
-    """What is missing of the models the settings list, in one line; None if nothing."""
-    if not settings.require_model or settings.backend != "litert":
+def _model_problem(settings: Settings) -> str | None:
+    """What keeps the models the settings list from loading, in one line; None if nothing.
+    Each is loaded here once: a corrupt file stops the start as a missing one does."""
+    if not settings.require_model:
         return None
-    missing = []
-    for name in settings.models:
-        folder = settings.model_folder(name)
-        try:
-            model = folder / f"{ModelCard.read(folder / 'model_card.json').name}.tflite"
-        except (OSError, ValueError):
-            missing.append(str(folder / "model_card.json"))
+    missing, broken = [], []
+    for name, folder in settings.model_folders().items():
+        card = folder / "model_card.json"
+        if not card.is_file():
+            missing.append(str(card))
             continue
-        if not model.is_file():
-            missing.append(str(model))
-    if not missing:
-        return None
-    return (f"models missing ({', '.join(missing)}): train them (make train, make train-fashion), set "
-            "DIGITPAD_MODEL_DIR or DIGITPAD_MODELS, or set DIGITPAD_REQUIRE_MODEL=false to start without them")
+        try:
+            Classifier.load(name, folder, settings.backend)
+        except FileNotFoundError as exc:
+            missing.append(str(exc.filename or folder))
+        except Exception as exc:  # noqa: BLE001 (a corrupt file raises whatever its reader raises)
+            broken.append(f"{name} in {folder}: {' '.join(str(exc).split())[:200]}")
+    if broken:
+        return f"models that cannot be loaded ({'; '.join(broken)}): train them again or restore their files"
+    if missing:
+        return (f"models missing ({', '.join(missing)}): train them (make train, make train-fashion, make "
+                "train-dense), set DIGITPAD_MODEL_DIR or DIGITPAD_MODELS, or set DIGITPAD_REQUIRE_MODEL=false "
+                "to start without them")
+    return None
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; each flag overrides its environment variable."""
+    parser = argparse.ArgumentParser(
+        prog="digitpad-serve",
+        description="Serve digitpad: the drawing pad at /, the API documented at /docs. Every setting is also an "
+        "environment variable (DIGITPAD_...: see the README); a flag wins over its variable.",
+    )
+    parser.add_argument("--host", help="address to listen on (DIGITPAD_HOST; default 127.0.0.1)")
+    parser.add_argument("--port", help="port to listen on (DIGITPAD_PORT or PORT; default 8000)")
+    parser.add_argument("--workers", help="worker processes (DIGITPAD_WORKERS; default 1)")
+    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
+                        help="DIGITPAD_LOG_LEVEL; default info")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Through the environment, so that the app and every worker process see them too.
+    for name in ("host", "port", "workers", "log_level"):
+        value = getattr(args, name)
+        if value is not None:
+            os.environ[f"DIGITPAD_{name.upper()}"] = str(value)
     try:
         settings = get_settings()
     except SettingsError as exc:
         print(f"digitpad-serve: invalid setting: {exc}", file=sys.stderr)
         return 2
-    problem = _model_missing(settings)
+    problem = _model_problem(settings)
     if problem:
         print(f"digitpad-serve: {problem}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     several = settings.workers > 1 or MULTIPROCESS_DIR in os.environ
     with _metrics_folder() if several else nullcontext():  # each process counts in files /metrics adds up
+        if not _can_listen(settings):
+            return STARTUP_FAILURE
         if settings.workers > 1:
             return _run_workers(settings)
         uvicorn.run(APP, **_options(settings))

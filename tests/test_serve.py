@@ -59,3 +59,40 @@ def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def serve(*flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.serve", *flags], cwd=ROOT, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_help_lists_the_flags_and_starts_nothing():
+    result = serve("--help")
+    assert result.returncode == 0
+    for flag in ("--host", "--port", "--workers", "--log-level", "DIGITPAD_PORT"):
+        assert flag in result.stdout
+
+
+def test_an_unknown_flag_is_refused_not_ignored():
+    result = serve("--prot", "9000")
+    assert result.returncode == 2 and "unrecognized arguments: --prot" in result.stderr
+
+
+def test_a_flag_wins_over_its_variable_and_a_taken_port_names_the_setting():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--port", str(port), env={"DIGITPAD_PORT": str(free_port())})
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "DIGITPAD_PORT" in result.stderr
+
+
+@pytest.mark.parametrize("damage", [b"", b"TFL3 truncated"])
+def test_a_corrupt_model_file_stops_the_start_in_one_line(tmp_path, damage):
+    for name in ("model_card.json", "digitpad.tflite"):
+        (tmp_path / name).write_bytes((ROOT / "models" / name).read_bytes())
+    (tmp_path / "digitpad.tflite").write_bytes(damage)
+    result = serve(env={"DIGITPAD_MODEL_DIR": str(tmp_path), "DIGITPAD_MODELS": "digits", "DIGITPAD_PORT": str(free_port())})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "cannot be loaded" in result.stderr and "digits" in result.stderr and "Traceback" not in result.stderr
