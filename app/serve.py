@@ -10,8 +10,8 @@ or all but one while the other idled (benchmarks/workers.py).
 
 from __future__ import annotations
 
-import logging
 import argparse
+import logging
 import os
 import socket
 import sys
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import uvicorn
-from PIL import Image
 from gunicorn.app.base import BaseApplication
+from PIL import Image
 from uvicorn.importer import import_from_string
 from uvicorn_worker import UvicornWorker
 
@@ -39,7 +39,9 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # as app.web.metrics reads it
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # decode() refuses over-limit images itself (413): Pillow's warning of a large image is only noise.
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 
@@ -96,9 +98,14 @@ def _can_listen(settings: Settings) -> bool:
         try:
             sock.bind((settings.host, settings.port))
         except OSError as exc:
-            log.error("cannot listen on %s:%d: %s; choose another port with --port or %s, or another address "
-                      "with --host or DIGITPAD_HOST", settings.host, settings.port, exc.strerror or exc,
-                      environment_variable("port"))
+            log.error(
+                "cannot listen on %s:%d: %s; choose another port with --port or %s, or another address "
+                "with --host or DIGITPAD_HOST",
+                settings.host,
+                settings.port,
+                exc.strerror or exc,
+                environment_variable("port"),
+            )
             return False
     return True
 
@@ -148,14 +155,16 @@ def _model_problem(settings: Settings) -> str | None:
             Classifier.load(name, folder, settings.backend)
         except FileNotFoundError as exc:
             missing.append(str(exc.filename or folder))
-        except Exception as exc:  # noqa: BLE001 (a corrupt file raises whatever its reader raises)
+        except Exception as exc:
             broken.append(f"{name} in {folder}: {' '.join(str(exc).split())[:200]}")
     if broken:
         return f"models that cannot be loaded ({'; '.join(broken)}): train them again or restore their files"
     if missing:
-        return (f"models missing ({', '.join(missing)}): train them (make train, make train-fashion, make "
-                "train-dense), set DIGITPAD_MODEL_DIR or DIGITPAD_MODELS, or set DIGITPAD_REQUIRE_MODEL=false "
-                "to start without them")
+        return (
+            f"models missing ({', '.join(missing)}): train them (make train, make train-fashion, make "
+            "train-dense), set DIGITPAD_MODEL_DIR or DIGITPAD_MODELS, or set DIGITPAD_REQUIRE_MODEL=false "
+            "to start without them"
+        )
     return None
 
 
@@ -169,8 +178,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", help="address to listen on (DIGITPAD_HOST; default 127.0.0.1)")
     parser.add_argument("--port", help="port to listen on (DIGITPAD_PORT or PORT; default 8000)")
     parser.add_argument("--workers", help="worker processes (DIGITPAD_WORKERS; default 1)")
-    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"],
-                        help="DIGITPAD_LOG_LEVEL; default info")
+    parser.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="DIGITPAD_LOG_LEVEL; default info",
+    )
     return parser.parse_args(argv)
 
 

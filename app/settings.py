@@ -19,7 +19,9 @@ DEFAULT_MODEL = "digits"  # the digit model, in model_dir itself; the others in 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITPAD_", protected_namespaces=())
 
-    model_dir: Path = Field(ROOT / "models", description="the digit model's folder; the others are in sub-folders")
+    model_dir: Path = Field(
+        ROOT / "models", description="the digit model's folder; the others are in sub-folders"
+    )
     models: Annotated[list[str], NoDecode] = Field(
         ["digits", "fashion"],
         description="the models to serve, comma-separated: digits (in model_dir), and others each in model_dir/<name> "
@@ -30,17 +32,22 @@ class Settings(BaseSettings):
     max_pixels: int = Field(40_000_000, gt=0, description="largest image accepted, in pixels")
     max_digits: int = Field(20, gt=0, description="most digits /read reads in one image (more: 422)")
     max_batch: int = Field(
-        256, gt=0, description="most images in one Open Inference Protocol request (/v2/models/.../infer; more: 413)"
+        256,
+        gt=0,
+        description="most images in one Open Inference Protocol request (/v2/models/.../infer; more: 413)",
     )
     # Pixels alone do not bound the cost of an image: a 16-bit or RGBA pixel takes
     # several times the memory of a grey one, decoded and while it is preprocessed.
     max_decoded_bytes: int = Field(
-        64 * 1024 * 1024, gt=0,
+        64 * 1024 * 1024,
+        gt=0,
         description="largest image accepted, in bytes once decoded: width x height x 1 for 1-bit, grey and "
         "palette images, x 4 for the rest (RGB, RGBA, 16- and 32-bit); more: 413",
     )
     large_image_bytes: int = Field(
-        16 * 1024 * 1024, gt=0, description="decoded size from which an image counts as large (see max_large_images)"
+        16 * 1024 * 1024,
+        gt=0,
+        description="decoded size from which an image counts as large (see max_large_images)",
     )
     max_large_images: int = Field(
         2, gt=0, description="large images decoded and preprocessed at once, per worker process"
@@ -63,14 +70,18 @@ class Settings(BaseSettings):
     )
     keep_alive_s: int = Field(5, gt=0, description="how long an idle keep-alive connection stays open")
     static_max_age_s: int = Field(
-        300, ge=0, description="how long browsers may cache /static files without asking (not versioned: short)"
+        300,
+        ge=0,
+        description="how long browsers may cache /static files without asking (not versioned: short)",
     )
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))
     workers: int = Field(1, ge=1)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS; none by default"
+    )
     # Off by default: with it on, every request looks up the OpenTelemetry providers
     # even when none is configured.
     telemetry: bool = Field(False, description="FastAPI's OpenTelemetry traces, metrics and logs")
@@ -82,7 +93,9 @@ class Settings(BaseSettings):
     @field_validator("models", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
-        return [name.strip() for name in value.split(",") if name.strip()] if isinstance(value, str) else value
+        return (
+            [name.strip() for name in value.split(",") if name.strip()] if isinstance(value, str) else value
+        )
 
     @field_validator("models")
     @classmethod

@@ -23,8 +23,13 @@ from support.drawing import STROKES
 from support.servers import CANVAS, start
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PORT = 8766
 BOX = (0.15, 0.1, 0.85, 0.9)  # where support.drawing puts digits, as fractions of the pad
 NUMBERS = ("2026", "42", "1704", "567", "10", "7420")
@@ -65,8 +70,13 @@ def capture(base_url: str, drawing: list[tuple[int, tuple[float, float, float, f
         pad = page.get_by_test_id("pad").bounding_box()
         for digit, (left, top, right, bottom) in drawing:
             for stroke in STROKES[digit]:
-                points = [(pad["x"] + pad["width"] * (left + x * (right - left)),
-                           pad["y"] + pad["height"] * (top + y * (bottom - top))) for x, y in stroke]
+                points = [
+                    (
+                        pad["x"] + pad["width"] * (left + x * (right - left)),
+                        pad["y"] + pad["height"] * (top + y * (bottom - top)),
+                    )
+                    for x, y in stroke
+                ]
                 page.mouse.move(*points[0])
                 page.mouse.down()
                 for point in points[1:]:

@@ -48,12 +48,22 @@ def in_process() -> None:
     activations = explainer._layers.run(model_input)
     outputs = activations[classifier.card.layers[-1].name]
     print("| /explain of the page's PNG, in process | ms (best of 5) |\n|---|---|")
-    print(f"| decode and preprocess | {best_ms(lambda: to_model_input(decode(CANVAS.read_bytes(), settings.limits()))):.2f} |")
-    print(f"| every layer's outputs (the layers model, one call) | {best_ms(lambda: explainer._layers.run(model_input)):.2f} |")
-    print(f"| their {len(activations)} PNGs | {best_ms(lambda: [grey_image(a) for a in activations.values()]):.2f} |")
-    print(f"| occlusion (one call of {len(CORNERS)} copies) | "
-          f"{best_ms(lambda: explainer._occlusion.attribution(model_input, outputs, 7)):.2f} |")
-    print(f"| all of it (Explainer.explain) | {best_ms(lambda: explainer.explain(CANVAS.read_bytes())):.2f} |")
+    print(
+        f"| decode and preprocess | {best_ms(lambda: to_model_input(decode(CANVAS.read_bytes(), settings.limits()))):.2f} |"
+    )
+    print(
+        f"| every layer's outputs (the layers model, one call) | {best_ms(lambda: explainer._layers.run(model_input)):.2f} |"
+    )
+    print(
+        f"| their {len(activations)} PNGs | {best_ms(lambda: [grey_image(a) for a in activations.values()]):.2f} |"
+    )
+    print(
+        f"| occlusion (one call of {len(CORNERS)} copies) | "
+        f"{best_ms(lambda: explainer._occlusion.attribution(model_input, outputs, 7)):.2f} |"
+    )
+    print(
+        f"| all of it (Explainer.explain) | {best_ms(lambda: explainer.explain(CANVAS.read_bytes())):.2f} |"
+    )
 
 
 def panel_latency(base_url: str) -> list[float]:
@@ -75,8 +85,10 @@ def panel_latency(base_url: str) -> list[float]:
         for digit in PANEL_DIGITS:
             page.keyboard.press("Escape")
             for stroke in STROKES[digit]:
-                points = [(pad["x"] + pad["width"] * (0.15 + 0.7 * x), pad["y"] + pad["height"] * (0.1 + 0.8 * y))
-                          for x, y in stroke]
+                points = [
+                    (pad["x"] + pad["width"] * (0.15 + 0.7 * x), pad["y"] + pad["height"] * (0.1 + 0.8 * y))
+                    for x, y in stroke
+                ]
                 page.mouse.move(*points[0])
                 page.mouse.down()
                 for point in points[1:]:
@@ -94,33 +106,56 @@ def panel_latency(base_url: str) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args(argv)
 
     in_process()
-    process, _ = start([sys.executable, "-m", "app.serve"], args.port,
-                       {"DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_MODELS": "digits"})
+    process, _ = start(
+        [sys.executable, "-m", "app.serve"],
+        args.port,
+        {"DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_MODELS": "digits"},
+    )
     base_url = f"http://127.0.0.1:{args.port}"
     try:
-        answer = httpx.post(f"{base_url}/explain", content=CANVAS.read_bytes(),
-                            headers={"content-type": "image/png"}, timeout=30)
+        answer = httpx.post(
+            f"{base_url}/explain",
+            content=CANVAS.read_bytes(),
+            headers={"content-type": "image/png"},
+            timeout=30,
+        )
         answer.raise_for_status()
         images = sum(len(layer["image"]) for layer in answer.json()["layers"])
-        print(f"\n/explain answer: {len(answer.content):,} bytes, of which the layers' PNGs (base64) {images:,}")
-        print("\n| request, 1 worker, concurrency 1 | requests | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-        for name, path in [("/explain, the page's PNG", "/explain"), ("/predict, the page's PNG", "/predict")]:
+        print(
+            f"\n/explain answer: {len(answer.content):,} bytes, of which the layers' PNGs (base64) {images:,}"
+        )
+        print(
+            "\n| request, 1 worker, concurrency 1 | requests | p50 ms | p99 ms | errors |\n|---|---|---|---|---|"
+        )
+        for name, path in [
+            ("/explain, the page's PNG", "/explain"),
+            ("/predict, the page's PNG", "/predict"),
+        ]:
             requests = [loadgen.build_request(path, CANVAS.read_bytes(), "image/png")]
             loadgen.run("127.0.0.1", args.port, requests, 50, 1)  # warm-up
             result = loadgen.run("127.0.0.1", args.port, requests, args.requests, 1)
-            errors = result.connection_errors + sum(n for status, n in result.statuses.items() if status != 200)
-            print(f"| {name} | {result.requests} | {result.percentile_ms(50):.2f} | "
-                  f"{result.percentile_ms(99):.2f} | {errors} |", flush=True)
+            errors = result.connection_errors + sum(
+                n for status, n in result.statuses.items() if status != 200
+            )
+            print(
+                f"| {name} | {result.requests} | {result.percentile_ms(50):.2f} | "
+                f"{result.percentile_ms(99):.2f} | {errors} |",
+                flush=True,
+            )
         latencies = panel_latency(base_url)
-        print(f"\npanel repainted after the pen lifts (Chromium, {len(latencies)} drawings): median "
-              f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms; "
-              f"{', '.join(f'{t:.0f}' for t in latencies)}")
+        print(
+            f"\npanel repainted after the pen lifts (Chromium, {len(latencies)} drawings): median "
+            f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms; "
+            f"{', '.join(f'{t:.0f}' for t in latencies)}"
+        )
         print(f"(all under 150 ms: {bool(np.all(np.array(latencies) <= 150))})")
     finally:
         process.terminate()

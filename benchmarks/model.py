@@ -30,13 +30,18 @@ def per_call_ms(function, number: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     parser.add_argument("--data-dir", type=Path, default=evaluate.SHARED_DATA / "mnist")
     args = parser.parse_args(argv)
 
     litert = LiteRTPredictor(args.models / "digitpad.tflite")
-    assert evaluate.main(["--model", str(args.models / "digitpad.tflite"), "--data-dir", str(args.data_dir)]) == 0
+    assert (
+        evaluate.main(["--model", str(args.models / "digitpad.tflite"), "--data-dir", str(args.data_dir)])
+        == 0
+    )
 
     canvas = CANVAS.read_bytes()  # what the page sends
     image = decode(canvas, Limits(max_pixels=10**8))

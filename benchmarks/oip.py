@@ -30,15 +30,25 @@ INFER = "/v2/models/digits/infer"
 
 
 def binary_body(tensor: dict, data: bytes) -> bytes:
-    head = json.dumps({"inputs": [{**tensor, "parameters": {"binary_data_size": len(data)}}],
-                       "parameters": {"binary_data_output": True}}).encode()
-    return loadgen.build_request(INFER, head + data, "application/octet-stream",
-                                 headers={"Inference-Header-Content-Length": str(len(head))})
+    head = json.dumps(
+        {
+            "inputs": [{**tensor, "parameters": {"binary_data_size": len(data)}}],
+            "parameters": {"binary_data_output": True},
+        }
+    ).encode()
+    return loadgen.build_request(
+        INFER,
+        head + data,
+        "application/octet-stream",
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
 
 
 def requests(canvas: bytes) -> dict[str, tuple[bytes, int]]:
     """Each way of asking, and how many images one request carries."""
-    inputs = np.repeat(to_model_input(decode(canvas, Limits(max_pixels=10**8)))[None, ..., None], BATCH, axis=0).astype("<f4")
+    inputs = np.repeat(
+        to_model_input(decode(canvas, Limits(max_pixels=10**8)))[None, ..., None], BATCH, axis=0
+    ).astype("<f4")
     image = {"name": "image", "shape": list(inputs.shape), "datatype": "FP32"}
     png_bytes = {"name": "image_bytes", "shape": [BATCH], "datatype": "BYTES"}
     packed = b"".join(len(canvas).to_bytes(4, "little") + canvas for _ in range(BATCH))
@@ -46,16 +56,31 @@ def requests(canvas: bytes) -> dict[str, tuple[bytes, int]]:
     return {
         "64 x POST /predict (PNG)": (loadgen.build_request("/predict", canvas, "image/png"), 1),
         "1 x OIP infer, 64 FP32 inputs, binary": (binary_body(image, inputs.tobytes()), BATCH),
-        "1 x OIP infer, 64 FP32 inputs, JSON": (loadgen.build_request(INFER, as_json, "application/json"), BATCH),
+        "1 x OIP infer, 64 FP32 inputs, JSON": (
+            loadgen.build_request(INFER, as_json, "application/json"),
+            BATCH,
+        ),
         "1 x OIP infer, 64 PNGs, binary BYTES": (binary_body(png_bytes, packed), BATCH),
-        "1 x OIP infer, 64 PNGs, base64 JSON": (loadgen.build_request(INFER, json.dumps({"inputs": [{
-            **png_bytes, "data": [base64.b64encode(canvas).decode()] * BATCH}]}).encode(), "application/json"), BATCH),
+        "1 x OIP infer, 64 PNGs, base64 JSON": (
+            loadgen.build_request(
+                INFER,
+                json.dumps(
+                    {"inputs": [{**png_bytes, "data": [base64.b64encode(canvas).decode()] * BATCH}]}
+                ).encode(),
+                "application/json",
+            ),
+            BATCH,
+        ),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="measurements of each, interleaved (median shown)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="measurements of each, interleaved (median shown)"
+    )
     parser.add_argument("--images", type=int, default=1920, help="images per measurement")
     parser.add_argument("--latency-requests", type=int, default=2000, help="per metrics on/off measurement")
     args = parser.parse_args(argv)
@@ -85,12 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         p50: dict[str, list[float]] = {name: [] for name in servers}
         for _ in range(args.rounds):
             for name, (_, port) in servers.items():
-                p50[name].append(loadgen.run("127.0.0.1", port, predict, args.latency_requests, 1).percentile_ms(50))
+                p50[name].append(
+                    loadgen.run("127.0.0.1", port, predict, args.latency_requests, 1).percentile_ms(50)
+                )
         on, off = statistics.median(p50["metrics on"]), statistics.median(p50["metrics off"])
-        print(f"\n/predict p50, concurrency 1, median of {args.rounds} rounds of {args.latency_requests}: "
-              f"metrics on {on:.3f} ms, off {off:.3f} ms; cost {1000 * (on - off):+.0f} us a request")
-        print("rounds (on / off): " + ", ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(p50["metrics on"], p50["metrics off"],
-                                                                                  strict=True)))
+        print(
+            f"\n/predict p50, concurrency 1, median of {args.rounds} rounds of {args.latency_requests}: "
+            f"metrics on {on:.3f} ms, off {off:.3f} ms; cost {1000 * (on - off):+.0f} us a request"
+        )
+        print(
+            "rounds (on / off): "
+            + ", ".join(
+                f"{a:.3f}/{b:.3f}" for a, b in zip(p50["metrics on"], p50["metrics off"], strict=True)
+            )
+        )
     finally:
         for process, _ in servers.values():
             process.terminate()

@@ -37,14 +37,43 @@ class Configuration:
 
 def configurations() -> list[Configuration]:
     python = sys.executable
-    gunicorn = [python, "-m", "gunicorn", "app.web.main:app", "--worker-class", "uvicorn_worker.UvicornWorker",
-                "--workers", str(WORKERS), "--bind", "127.0.0.1:{port}", "--log-level", "warning"]
+    gunicorn = [
+        python,
+        "-m",
+        "gunicorn",
+        "app.web.main:app",
+        "--worker-class",
+        "uvicorn_worker.UvicornWorker",
+        "--workers",
+        str(WORKERS),
+        "--bind",
+        "127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
     return [
-        Configuration("digitpad-serve", [python, "-m", "app.serve"], WORKERS,
-                      {"DIGITPAD_WORKERS": str(WORKERS)}),
-        Configuration("uvicorn --workers 2", [python, "-m", "uvicorn", "app.web.main:app", "--workers", str(WORKERS),
-                                              "--port", "{port}", "--http", "app.serve:HeadLimitsProtocol",
-                                              "--no-access-log", "--log-level", "warning"], 1),
+        Configuration(
+            "digitpad-serve", [python, "-m", "app.serve"], WORKERS, {"DIGITPAD_WORKERS": str(WORKERS)}
+        ),
+        Configuration(
+            "uvicorn --workers 2",
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "app.web.main:app",
+                "--workers",
+                str(WORKERS),
+                "--port",
+                "{port}",
+                "--http",
+                "app.serve:HeadLimitsProtocol",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            1,
+        ),
         Configuration("gunicorn + UvicornWorker", gunicorn, 1),
         Configuration("gunicorn + UvicornWorker --reuse-port", [*gunicorn, "--reuse-port"], WORKERS),
     ]
@@ -119,7 +148,9 @@ class Measurement:
     errors: int
 
 
-def measure(port: int, workers: list[int], requests: list[bytes], total: int, concurrency: int) -> Measurement:
+def measure(
+    port: int, workers: list[int], requests: list[bytes], total: int, concurrency: int
+) -> Measurement:
     # Sampled along the way, the most each worker held: a client whose worker serves it
     # alone finishes its share early and closes its connection.
     connections = dict.fromkeys(workers, 0)
@@ -134,12 +165,19 @@ def measure(port: int, workers: list[int], requests: list[bytes], total: int, co
     result = loadgen.run("127.0.0.1", port, requests, total, concurrency, on_done=sample)
     used = [cpu_seconds(pid) - before[pid] for pid in workers]
     errors = result.connection_errors + sum(n for status, n in result.statuses.items() if status != 200)
-    return Measurement(result.throughput, result.percentile_ms(99), sorted(connections.values(), reverse=True),
-                       max(used) / sum(used), errors)
+    return Measurement(
+        result.throughput,
+        result.percentile_ms(99),
+        sorted(connections.values(), reverse=True),
+        max(used) / sum(used),
+        errors,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=2000, help="per measurement")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
@@ -152,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         for config in configurations():
             port = free_port()
             command = [part.format(port=port) for part in config.command]
-            process, _ = start(command, port, {**env, **config.env, "DIGITPAD_PORT": str(port)}, config.listeners)
+            process, _ = start(
+                command, port, {**env, **config.env, "DIGITPAD_PORT": str(port)}, config.listeners
+            )
             running.append((config, port, process))
         time.sleep(3)  # behind a shared socket, the first worker up answers; let the others load their model
         for config, port, process in running:
@@ -165,24 +205,33 @@ def main(argv: list[str] | None = None) -> int:
                 for config, port, process in running:
                     m = measure(port, workers_of(process, port), requests, args.requests, concurrency)
                     results.setdefault((config.name, concurrency), []).append(m)
-                    print(f"round {round_ + 1}, {config.name}, concurrency {concurrency}: {m.throughput:.0f}/s, "
-                          f"connections {'/'.join(map(str, m.connections))}, busiest worker "
-                          f"{m.cpu_share:.0%} of CPU, errors {m.errors}", flush=True)
+                    print(
+                        f"round {round_ + 1}, {config.name}, concurrency {concurrency}: {m.throughput:.0f}/s, "
+                        f"connections {'/'.join(map(str, m.connections))}, busiest worker "
+                        f"{m.cpu_share:.0%} of CPU, errors {m.errors}",
+                        flush=True,
+                    )
     finally:
         for _, _, process in running:
             process.terminate()
             process.wait(timeout=30)
 
-    print(f"\n{WORKERS} workers, {args.rounds} rounds of {args.requests} requests, /predict with the page's PNG\n")
-    print("| manager | concurrency | requests/s, median (min–max) | p99 ms, median | connections per worker, "
-          "each round | busiest worker's CPU share, median | errors |")
+    print(
+        f"\n{WORKERS} workers, {args.rounds} rounds of {args.requests} requests, /predict with the page's PNG\n"
+    )
+    print(
+        "| manager | concurrency | requests/s, median (min-max) | p99 ms, median | connections per worker, "
+        "each round | busiest worker's CPU share, median | errors |"
+    )
     print("|---|---|---|---|---|---|---|")
     for (name, concurrency), ms in results.items():
         rates = [m.throughput for m in ms]
         splits = ", ".join("/".join(map(str, m.connections)) for m in ms)
-        print(f"| {name} | {concurrency} | {statistics.median(rates):.0f} ({min(rates):.0f}–{max(rates):.0f}) | "
-              f"{statistics.median(m.p99_ms for m in ms):.1f} | {splits} | "
-              f"{statistics.median(m.cpu_share for m in ms):.0%} | {sum(m.errors for m in ms)} |")
+        print(
+            f"| {name} | {concurrency} | {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f}) | "
+            f"{statistics.median(m.p99_ms for m in ms):.1f} | {splits} | "
+            f"{statistics.median(m.cpu_share for m in ms):.0%} | {sum(m.errors for m in ms)} |"
+        )
     return 0
 
 

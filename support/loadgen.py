@@ -17,18 +17,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def build_request(path: str, body: bytes, content_type: str, host: str = "127.0.0.1",
-                  headers: dict[str, str] | None = None) -> bytes:
+def build_request(
+    path: str, body: bytes, content_type: str, host: str = "127.0.0.1", headers: dict[str, str] | None = None
+) -> bytes:
     extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
 def multipart_request(path: str, filename: str, data: bytes, content_type: str = "image/png") -> bytes:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return build_request(path, body, f"multipart/form-data; boundary={boundary}")
 
 
@@ -55,7 +64,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    headers = {
+        k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+    }
     await reader.readexactly(int(headers.get("content-length", 0)))
     return status, headers.get("connection", "").lower() == "close"
 

@@ -85,23 +85,30 @@ def process_tree_rss_mb(pid: int) -> float:
 def listening_sockets(port: int) -> int:
     """How many sockets listen on `port` (IPv4): one per worker with SO_REUSEPORT."""
     lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(1 for line in lines
-               if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port)  # 0A: LISTEN
+    return sum(
+        1 for line in lines if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port
+    )  # 0A: LISTEN
 
 
-def start(command: list[str], port: int, env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, float]:
+def start(
+    command: list[str], port: int, env: dict[str, str], workers: int = 1
+) -> tuple[subprocess.Popen, float]:
     """Starts a server; returns it and the seconds until its first successful prediction
     (then waits until every worker listens)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     cold = None
     while cold is None or listening_sockets(port) < workers:
         if process.poll() is not None:
             raise RuntimeError(f"{command} exited with {process.returncode}")
         try:
             files = {"file": ("seven.png", PILLOW_PNG, "image/png")}
-            if cold is None and httpx.post(f"http://127.0.0.1:{port}/predict", files=files, timeout=5).status_code == 200:
+            if (
+                cold is None
+                and httpx.post(f"http://127.0.0.1:{port}/predict", files=files, timeout=5).status_code == 200
+            ):
                 cold = time.perf_counter() - started
         except httpx.TransportError:
             pass

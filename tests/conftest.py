@@ -22,4 +22,3 @@ def client() -> Iterator[TestClient]:
 def live_server() -> Iterator[str]:
     with running_server() as server:
         yield server.url
-

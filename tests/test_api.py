@@ -50,28 +50,106 @@ def test_returns_what_the_model_saw_when_asked(client):
 
 
 def test_large_phone_photo_style_jpeg(client):
-    photo = draw(4, size=(3000, 2000), box=(0.4, 0.3, 0.6, 0.7), width=50, ink=(40, 40, 60), paper=(200, 195, 185), mode="RGB")
+    photo = draw(
+        4,
+        size=(3000, 2000),
+        box=(0.4, 0.3, 0.6, 0.7),
+        width=50,
+        ink=(40, 40, 60),
+        paper=(200, 195, 185),
+        mode="RGB",
+    )
     assert post_raw(client, encode(photo, "JPEG", quality=85), "image/jpeg").json()["digit"] == 4
 
 
 # Bad images and bodies, and what every route that reads an image answers (tests/test_explain.py too).
 BAD_INPUTS = [
-    ({"content": b"garbage", "headers": {"content-type": "image/png"}}, 400, "not a readable", "undecodable_image"),
-    ({"content": encode(draw(7))[:300], "headers": {"content-type": "image/png"}}, 400, "corrupt", "undecodable_image"),
-    ({"content": encode(draw(7)), "headers": {"content-type": "application/octet-stream"}}, 415, "multipart", "unsupported_media_type"),
-    ({"content": b"<svg xmlns='http://www.w3.org/2000/svg'/>", "headers": {"content-type": "image/svg+xml"}}, 415, "SVG", "unsupported_image_type"),
-    ({"files": {"file": ("doc.pdf", b"%PDF-1.4 ...", "application/pdf")}}, 415, "PDF", "unsupported_image_type"),
-    ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, "multipart", "unsupported_media_type"),
-    ({"json": {"image": "data:application/pdf;base64,JVBERi0="}}, 415, "not an image", "unsupported_media_type"),
+    (
+        {"content": b"garbage", "headers": {"content-type": "image/png"}},
+        400,
+        "not a readable",
+        "undecodable_image",
+    ),
+    (
+        {"content": encode(draw(7))[:300], "headers": {"content-type": "image/png"}},
+        400,
+        "corrupt",
+        "undecodable_image",
+    ),
+    (
+        {"content": encode(draw(7)), "headers": {"content-type": "application/octet-stream"}},
+        415,
+        "multipart",
+        "unsupported_media_type",
+    ),
+    (
+        {
+            "content": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+            "headers": {"content-type": "image/svg+xml"},
+        },
+        415,
+        "SVG",
+        "unsupported_image_type",
+    ),
+    (
+        {"files": {"file": ("doc.pdf", b"%PDF-1.4 ...", "application/pdf")}},
+        415,
+        "PDF",
+        "unsupported_image_type",
+    ),
+    (
+        {"content": b"hello", "headers": {"content-type": "text/plain"}},
+        415,
+        "multipart",
+        "unsupported_media_type",
+    ),
+    (
+        {"json": {"image": "data:application/pdf;base64,JVBERi0="}},
+        415,
+        "not an image",
+        "unsupported_media_type",
+    ),
     ({"files": {"upload": ("seven.png", CANVAS_PNG, "image/png")}}, 422, "field 'file'", "missing_file"),
-    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "JSON body", "bad_json"),
+    (
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        422,
+        "JSON body",
+        "bad_json",
+    ),
     ({"json": {"picture": "abc"}}, 422, "JSON body", "bad_json"),
     ({"json": {"image": "not base64 at all!"}}, 422, "base64", "bad_base64"),
-    ({"content": encode(draw(1), "GIF", save_all=True, append_images=[draw(7)]), "headers": {"content-type": "image/gif"}}, 422, "animated", "animated"),
-    ({"content": encode(draw(1, size=(6, 6), width=1)), "headers": {"content-type": "image/png"}}, 422, "at least 8 px", "too_small"),
-    ({"content": encode(draw(1, ink=(0, 0, 0, 0))), "headers": {"content-type": "image/png"}}, 422, "no ink", "no_ink"),
+    (
+        {
+            "content": encode(draw(1), "GIF", save_all=True, append_images=[draw(7)]),
+            "headers": {"content-type": "image/gif"},
+        },
+        422,
+        "animated",
+        "animated",
+    ),
+    (
+        {"content": encode(draw(1, size=(6, 6), width=1)), "headers": {"content-type": "image/png"}},
+        422,
+        "at least 8 px",
+        "too_small",
+    ),
+    (
+        {"content": encode(draw(1, ink=(0, 0, 0, 0))), "headers": {"content-type": "image/png"}},
+        422,
+        "no ink",
+        "no_ink",
+    ),
     ({"content": b"", "headers": {"content-type": "image/png"}}, 400, "empty", "empty_image"),
-    ({"content": CANVAS_PNG, "headers": {"content-type": "image/png"}, "params": {"include_input": "perhaps"}}, 422, "include_input", "invalid_request"),
+    (
+        {
+            "content": CANVAS_PNG,
+            "headers": {"content-type": "image/png"},
+            "params": {"include_input": "perhaps"},
+        },
+        422,
+        "include_input",
+        "invalid_request",
+    ),
 ]
 
 
@@ -142,7 +220,10 @@ def test_page_has_security_headers_and_no_external_assets(client):
     for html in (page.text, client.get("/docs").text):
         assert "http://" not in html and "https://" not in html
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
-    assert "access-control-allow-origin" not in client.get("/health", headers={"origin": "https://x.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in client.get("/health", headers={"origin": "https://x.example"}).headers
+    )
 
 
 def test_openapi_documents_all_three_input_modes(client):
@@ -167,8 +248,9 @@ def test_litert_serving_never_imports_tensorflow():
         "    assert r.json()['digit'] == 7, r.text\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
 
@@ -176,6 +258,9 @@ def test_litert_serving_never_imports_tensorflow():
 def test_cors_only_for_configured_origins():
     with TestClient(create_app(Settings(cors_origins=["https://digits.example"]))) as configured:
         preflight = {"origin": "https://digits.example", "access-control-request-method": "POST"}
-        assert configured.options("/predict", headers=preflight).headers["access-control-allow-origin"] == "https://digits.example"
+        assert (
+            configured.options("/predict", headers=preflight).headers["access-control-allow-origin"]
+            == "https://digits.example"
+        )
         other = configured.get("/health", headers={"origin": "https://elsewhere.example"})
         assert "access-control-allow-origin" not in other.headers

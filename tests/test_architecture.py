@@ -18,8 +18,18 @@ from app.web.problems import STATUS
 from support.drawing import draw, encode
 from support.paths import ROOT
 
-WEB = ("fastapi", "starlette", "pydantic_settings", "uvicorn", "gunicorn", "prometheus_client", "jinja2", "app.web",
-       "app.settings", "app.serve")
+WEB = (
+    "fastapi",
+    "starlette",
+    "pydantic_settings",
+    "uvicorn",
+    "gunicorn",
+    "prometheus_client",
+    "jinja2",
+    "app.web",
+    "app.settings",
+    "app.serve",
+)
 
 
 def imports(folder: Path) -> dict[str, set[str]]:
@@ -37,8 +47,12 @@ def imports(folder: Path) -> dict[str, set[str]]:
 
 
 def offending(folder: Path, forbidden: tuple[str, ...]) -> list[str]:
-    return [f"{file}: {name}" for file, names in imports(folder).items() for name in sorted(names)
-            if any(name == bad or name.startswith(bad + ".") for bad in forbidden)]
+    return [
+        f"{file}: {name}"
+        for file, names in imports(folder).items()
+        for name in sorted(names)
+        if any(name == bad or name.startswith(bad + ".") for bad in forbidden)
+    ]
 
 
 def test_the_rule_sees_a_forbidden_import(tmp_path):
@@ -66,8 +80,11 @@ def test_the_core_sets_no_process_wide_state():
             if isinstance(node, ast.Global):
                 problems.append(f"{path.name}: global {', '.join(node.names)}")
             targets = node.targets if isinstance(node, ast.Assign) else []
-            problems += [f"{path.name}: sets {ast.unparse(t)}" for t in targets
-                         if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id[0].isupper()]
+            problems += [
+                f"{path.name}: sets {ast.unparse(t)}"
+                for t in targets
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id[0].isupper()
+            ]
             if isinstance(node, ast.Call) and ast.unparse(node.func).startswith("warnings.simplefilter"):
                 problems.append(f"{path.name}: {ast.unparse(node)}")
     assert problems == []
@@ -120,5 +137,7 @@ def test_a_head_too_large_under_v2_answers_in_the_protocols_shape(live_server):
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
-    assert answer.startswith(b"HTTP/1.1 431") and b'{"error":' in answer and b'"code":"head_too_large"' in answer
+    assert (
+        answer.startswith(b"HTTP/1.1 431") and b'{"error":' in answer and b'"code":"head_too_large"' in answer
+    )
     assert b"content-security-policy" in answer

@@ -91,14 +91,19 @@ def test_the_deployment_runs_the_image_as_its_non_root_user_with_a_read_only_roo
     user, _, group = dockerfile()["USER"][-1].partition(":")
     assert user.isdigit(), "a numeric USER, so that Kubernetes can check runAsNonRoot"
     assert pod["securityContext"]["runAsNonRoot"] is True
-    assert str(pod["securityContext"]["runAsUser"]) == user and str(pod["securityContext"]["runAsGroup"]) == group
+    assert (
+        str(pod["securityContext"]["runAsUser"]) == user
+        and str(pod["securityContext"]["runAsGroup"]) == group
+    )
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"]
     # Starlette spools multipart uploads over 1 MB to a temporary file: /tmp must be writable.
     tmp = next(mount["name"] for mount in container["volumeMounts"] if mount["mountPath"] == "/tmp")
     assert any(volume["name"] == tmp and "emptyDir" in volume for volume in pod["volumes"])
-    assert set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
+    assert (
+        set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
+    )
 
 
 def test_the_image_tag_is_the_project_version():
@@ -115,12 +120,18 @@ def test_one_worker_per_pod_on_the_port_the_image_and_the_app_use():
     assert dockerfile()["EXPOSE"] == [str(port)] and image_environment()["PORT"] == str(port)
     assert environment(container)["PORT"] == str(port)
     assert [p["containerPort"] for p in container["ports"]] == [port]
-    assert json.loads(dockerfile()["CMD"][-1]) == ["python", "-m", "app.serve"]  # digitpad-serve, which reads PORT
+    assert json.loads(dockerfile()["CMD"][-1]) == [
+        "python",
+        "-m",
+        "app.serve",
+    ]  # digitpad-serve, which reads PORT
 
 
 def test_probes_ask_the_apps_health_routes_on_its_port(client):
     container = only_container(resource("Deployment")["spec"]["template"]["spec"])
-    probes = {name: container[name]["httpGet"] for name in ("startupProbe", "livenessProbe", "readinessProbe")}
+    probes = {
+        name: container[name]["httpGet"] for name in ("startupProbe", "livenessProbe", "readinessProbe")
+    }
     assert probes["livenessProbe"]["path"] == probes["startupProbe"]["path"] == "/health"
     assert probes["readinessProbe"]["path"] == "/ready"
     for name, probe in probes.items():
@@ -147,7 +158,14 @@ def test_service_hpa_and_budget_select_the_deployments_pods():
 # KServe's CRD ships on no package index. What is checked offline: its structure (this
 # schema, after KServe's v1beta1 API), and its predictor, a Kubernetes PodSpec with
 # KServe's scaling fields beside it, against Kubernetes' own PodSpec schema.
-KSERVE_FIELDS = {"minReplicas", "maxReplicas", "scaleMetric", "scaleTarget", "containerConcurrency", "timeout"}
+KSERVE_FIELDS = {
+    "minReplicas",
+    "maxReplicas",
+    "scaleMetric",
+    "scaleTarget",
+    "containerConcurrency",
+    "timeout",
+}
 INFERENCE_SERVICE = {
     "type": "object",
     "required": ["apiVersion", "kind", "metadata", "spec"],
@@ -155,25 +173,47 @@ INFERENCE_SERVICE = {
     "properties": {
         "apiVersion": {"const": "serving.kserve.io/v1beta1"},
         "kind": {"const": "InferenceService"},
-        "metadata": {"type": "object", "required": ["name"],
-                     "properties": {"name": {"type": "string", "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$"}}},
+        "metadata": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$"}},
+        },
         "spec": {
-            "type": "object", "required": ["predictor"], "additionalProperties": False,
-            "properties": {"predictor": {
-                "type": "object", "required": ["containers"],
-                "properties": {
-                    "minReplicas": {"type": "integer", "minimum": 0},
-                    "maxReplicas": {"type": "integer", "minimum": 0},
-                    "scaleMetric": {"enum": ["cpu", "memory", "concurrency", "rps"]},
-                    "scaleTarget": {"type": "integer", "minimum": 1},
-                    "containers": {"type": "array", "minItems": 1, "items": {
-                        "type": "object", "required": ["name", "image"],
-                        "properties": {"env": {"type": "array", "contains": {
-                            "properties": {"name": {"const": "PROTOCOL"}, "value": {"enum": ["v1", "v2"]}},
-                            "required": ["name", "value"]}}},
-                    }},
-                },
-            }},
+            "type": "object",
+            "required": ["predictor"],
+            "additionalProperties": False,
+            "properties": {
+                "predictor": {
+                    "type": "object",
+                    "required": ["containers"],
+                    "properties": {
+                        "minReplicas": {"type": "integer", "minimum": 0},
+                        "maxReplicas": {"type": "integer", "minimum": 0},
+                        "scaleMetric": {"enum": ["cpu", "memory", "concurrency", "rps"]},
+                        "scaleTarget": {"type": "integer", "minimum": 1},
+                        "containers": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "required": ["name", "image"],
+                                "properties": {
+                                    "env": {
+                                        "type": "array",
+                                        "contains": {
+                                            "properties": {
+                                                "name": {"const": "PROTOCOL"},
+                                                "value": {"enum": ["v1", "v2"]},
+                                            },
+                                            "required": ["name", "value"],
+                                        },
+                                    }
+                                },
+                            },
+                        },
+                    },
+                }
+            },
         },
     },
 }
@@ -201,12 +241,17 @@ def test_the_kserve_predictor_serves_the_open_inference_protocol_on_the_apps_por
     assert container["name"] == "kserve-container"  # the one KServe routes to
     assert environment(container)["PROTOCOL"] == "v2"
     port = Settings.model_fields["port"].default
-    assert [p["containerPort"] for p in container["ports"]] == [port] and environment(container)["PORT"] == str(port)
+    assert [p["containerPort"] for p in container["ports"]] == [port] and environment(container)[
+        "PORT"
+    ] == str(port)
     assert environment(container)["DIGITPAD_WORKERS"] == "1"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert any(mount["mountPath"] == "/tmp" for mount in container["volumeMounts"])
-    for name, path in [("startupProbe", "/v2/health/live"), ("livenessProbe", "/v2/health/live"),
-                       ("readinessProbe", "/v2/health/ready")]:
+    for name, path in [
+        ("startupProbe", "/v2/health/live"),
+        ("livenessProbe", "/v2/health/live"),
+        ("readinessProbe", "/v2/health/ready"),
+    ]:
         probe = container[name]["httpGet"]
         assert probe["path"] == path and answers_probe(client, name, path)
         assert container_port(container, probe["port"]) == port

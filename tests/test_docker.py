@@ -20,17 +20,24 @@ MAX_IMAGE_BYTES = 450 * 1000 * 1000
 
 
 def docker_works() -> bool:
-    return bool(shutil.which("docker")) and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    return (
+        bool(shutil.which("docker"))
+        and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    )
 
 
 pytestmark = [
     pytest.mark.docker,
-    pytest.mark.skipif(not docker_works(), reason="no Docker engine (CI starts one with ../shared/tools/docker-here.sh)"),
+    pytest.mark.skipif(
+        not docker_works(), reason="no Docker engine (CI starts one with ../shared/tools/docker-here.sh)"
+    ),
 ]
 
 
 def docker(*args: str, timeout: float = 60) -> str:
-    return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=timeout).stdout.strip()
+    return subprocess.run(
+        ["docker", *args], check=True, capture_output=True, text=True, timeout=timeout
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +52,19 @@ def test_image_is_small_non_root_and_holds_no_tests_or_training(image):
     print(f"\nimage size: {size / 1e6:.0f} MB")
     assert size <= MAX_IMAGE_BYTES
     config = json.loads(docker("image", "inspect", "--format", "{{json .Config}}", image))
-    assert config["User"] == "10001:10001" and config["Healthcheck"]["Test"]  # numeric: see deploy/deployment.yaml
-    listing = docker("run", "--rm", "--network", "host", image, "sh", "-c", "ls /srv/digitpad /srv/digitpad/models; pip list 2>/dev/null")
+    assert (
+        config["User"] == "10001:10001" and config["Healthcheck"]["Test"]
+    )  # numeric: see deploy/deployment.yaml
+    listing = docker(
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        image,
+        "sh",
+        "-c",
+        "ls /srv/digitpad /srv/digitpad/models; pip list 2>/dev/null",
+    )
     assert docker("run", "--rm", "--network", "host", image, "id", "-un") == "digitpad"
     assert "tests" not in listing.split() and "training" not in listing.split()
     assert "digitpad.tflite" in listing and "tensorflow" not in listing.lower()
@@ -65,14 +83,22 @@ def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):
             except httpx.TransportError:
                 time.sleep(0.2)
         assert httpx.get(f"{url}/").status_code == 200
-        response = httpx.post(f"{url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"})
+        response = httpx.post(
+            f"{url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"}
+        )
         assert response.status_code == 200 and response.json()["digit"] == 7
-        number = httpx.post(f"{url}/read", content=encode(number_image("42")), headers={"content-type": "image/png"})
+        number = httpx.post(
+            f"{url}/read", content=encode(number_image("42")), headers={"content-type": "image/png"}
+        )
         assert number.status_code == 200 and number.json()["number"] == "42"  # SciPy, trimmed, still labels
         inside = httpx.post(f"{url}/explain", content=encode(draw(7)), headers={"content-type": "image/png"})
         assert inside.status_code == 200 and inside.json()["digit"] == 7  # the layers model is in the image
-        clothes = httpx.post(f"{url}/predict", params={"model": "fashion"}, content=encode(draw(7)),
-                             headers={"content-type": "image/png"})
+        clothes = httpx.post(
+            f"{url}/predict",
+            params={"model": "fashion"},
+            content=encode(draw(7)),
+            headers={"content-type": "image/png"},
+        )
         assert clothes.status_code == 200 and clothes.json()["model"] == "fashion"
         assert httpx.get(f"{url}/v2/health/ready").json() == {"ready": True}
         assert httpx.get(f"{url}/v2/models/fashion/ready").json() == {"name": "fashion", "ready": True}
@@ -89,8 +115,19 @@ def test_container_serves_with_a_read_only_root_and_a_writable_tmp(image):
     """As deploy/deployment.yaml runs it: the service writes nothing but temporary files,
     which a multipart upload over 1 MB spools to (Starlette)."""
     port = free_port()
-    container = docker("run", "-d", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
-                       "-e", f"PORT={port}", image)
+    container = docker(
+        "run",
+        "-d",
+        "--rm",
+        "--network",
+        "host",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "-e",
+        f"PORT={port}",
+        image,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -107,7 +144,9 @@ def test_container_serves_with_a_read_only_root_and_a_writable_tmp(image):
         buffer = io.BytesIO()
         Image.fromarray(noise).save(buffer, format="PNG")
         assert len(buffer.getvalue()) > 1024 * 1024
-        response = httpx.post(f"{url}/predict", files={"file": ("noise.png", buffer.getvalue(), "image/png")}, timeout=30)
+        response = httpx.post(
+            f"{url}/predict", files={"file": ("noise.png", buffer.getvalue(), "image/png")}, timeout=30
+        )
         assert response.status_code == 200, response.text
         seven = httpx.post(f"{url}/predict", files={"file": ("seven.png", encode(draw(7)), "image/png")})
         assert seven.json()["digit"] == 7

@@ -50,8 +50,24 @@ def test_card_lists_every_layer_and_the_layers_model():
     import hashlib
 
     assert [layer.kind for layer in CARD.layers] == [
-        "conv", "batch-norm", "relu", "pool", "conv", "batch-norm", "relu", "conv", "batch-norm", "relu", "pool",
-        "flatten", "dense", "batch-norm", "relu", "dropout", "softmax"]
+        "conv",
+        "batch-norm",
+        "relu",
+        "pool",
+        "conv",
+        "batch-norm",
+        "relu",
+        "conv",
+        "batch-norm",
+        "relu",
+        "pool",
+        "flatten",
+        "dense",
+        "batch-norm",
+        "relu",
+        "dropout",
+        "softmax",
+    ]
     assert sum(layer.parameters for layer in CARD.layers) == CARD.parameters
     assert CARD.layers[-1].shape == CARD.output.shape
     assert CARD.files[LAYERS_FILE] == hashlib.sha256((MODELS / LAYERS_FILE).read_bytes()).hexdigest()
@@ -91,12 +107,16 @@ def test_grey_image_puts_channels_side_by_side_on_one_scale():
     assert pixels[0, 3] == 191 and pixels[1, 3] == 128  # +1 of 2 above mid-grey; 0 is mid-grey
     assert (pixels[2:4, 6:] == 0).all()  # the row's unused places
     units, columns, scale, signed = grey_image(np.array([0, 1, 4], np.float32))
-    assert np.asarray(Image.open(io.BytesIO(units))).tolist() == [[0, 64, 255]] and not signed and columns == 3
+    assert (
+        np.asarray(Image.open(io.BytesIO(units))).tolist() == [[0, 64, 255]] and not signed and columns == 3
+    )
 
 
 def test_explains_a_drawn_seven_layer_by_layer(client, explainer):
     answer = post(client).json()
-    predicted = client.post("/predict", content=CANVAS.read_bytes(), headers={"content-type": "image/png"}).json()
+    predicted = client.post(
+        "/predict", content=CANVAS.read_bytes(), headers={"content-type": "image/png"}
+    ).json()
     for field in ("digit", "is_digit", "model_version"):
         assert answer[field] == predicted[field]
     assert answer["probabilities"] == pytest.approx(predicted["probabilities"], abs=1e-5)
@@ -114,7 +134,9 @@ def test_explains_a_drawn_seven_layer_by_layer(client, explainer):
             assert pixels.shape == (-(-channels // layer["columns"]) * height, layer["columns"] * width)
             last = channels - 1  # its tile: row last // columns, column last % columns
             row, column = divmod(last, layer["columns"])
-            tile = pixels[row * height:(row + 1) * height, column * width:(column + 1) * width].astype(float)
+            tile = pixels[row * height : (row + 1) * height, column * width : (column + 1) * width].astype(
+                float
+            )
             expected = values[..., last] / layer["scale"]
             expected = 127.5 + 127.5 * expected if layer["signed"] else 255 * expected
             assert np.abs(tile - expected).max() <= 1.5, layer["name"]
@@ -138,7 +160,9 @@ def test_three_input_modes_give_the_same_explanation(client):
     assert as_file == as_json == post(client).json()
 
 
-@pytest.mark.parametrize("kwargs, status, detail, code", [case for case in BAD_INPUTS if "params" not in case[0]])
+@pytest.mark.parametrize(
+    "kwargs, status, detail, code", [case for case in BAD_INPUTS if "params" not in case[0]]
+)
 def test_bad_input_gets_what_predict_answers(client, kwargs, status, detail, code):
     response = client.post("/explain", **kwargs)
     assert response.status_code == status, response.text
@@ -156,7 +180,9 @@ def test_without_a_model_or_its_layers_model_the_service_says_so(tmp_path):
     for name in ("digitpad.tflite", "model_card.json"):
         shutil.copy(MODELS / name, tmp_path / name)
     with TestClient(create_app(Settings(model_dir=tmp_path))) as no_layers:
-        assert no_layers.post("/predict", content=CANVAS.read_bytes(), headers={"content-type": "image/png"}).is_success
+        assert no_layers.post(
+            "/predict", content=CANVAS.read_bytes(), headers={"content-type": "image/png"}
+        ).is_success
         response = post(no_layers)
         assert response.status_code == 503 and response.json()["code"] == "layers_model_not_loaded"
     card = json.loads((MODELS / "model_card.json").read_text())
@@ -175,6 +201,8 @@ def test_openapi_documents_explain(client):
     assert route["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Explanation")
     assert {"400", "413", "415", "422", "503"} <= set(route["responses"])
     schemas = spec["components"]["schemas"]
-    assert {"layers", "attribution", "digit", "probabilities", "is_digit"} <= set(schemas["Explanation"]["properties"])
+    assert {"layers", "attribution", "digit", "probabilities", "is_digit"} <= set(
+        schemas["Explanation"]["properties"]
+    )
     assert {"image", "kind", "shape", "scale", "signed"} <= set(schemas["LayerActivations"]["properties"])
     assert client.get("/docs").status_code == 200

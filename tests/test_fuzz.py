@@ -17,7 +17,9 @@ from app.web.main import create_app
 
 # Schemathesis runs the app's lifespan once per operation: the models are loaded once, here.
 SETTINGS = Settings()
-app = create_app(SETTINGS, [Classifier.load(name, folder) for name, folder in SETTINGS.model_folders().items()])
+app = create_app(
+    SETTINGS, [Classifier.load(name, folder) for name, folder in SETTINGS.model_folders().items()]
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -46,8 +46,9 @@ def logged_server(tmp_path: Path, **environment: str) -> Iterator[tuple[Server, 
     env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "info", **environment}
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.serve"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     server = Server(f"http://127.0.0.1:{port}", port, process)
     try:
         wait_ready(server.url, process)
@@ -96,7 +97,9 @@ def peak_rss_mb(pid: int) -> float:
     return _memory_mb(pid, "VmHWM")
 
 
-def burst(url: str, image: bytes, clients: int = 8, rounds: int = 4) -> tuple[list[httpx.Response], list[float]]:
+def burst(
+    url: str, image: bytes, clients: int = 8, rounds: int = 4
+) -> tuple[list[httpx.Response], list[float]]:
     """`clients` at once post `image`, `rounds` times each, while normal drawings are
     posted one after another: the answers to the images, and the normal latencies."""
     answers: list[httpx.Response] = []
@@ -165,8 +168,10 @@ def test_a_burst_of_deep_images_is_refused_cheaply_and_normal_requests_go_on(tmp
         reset_peak_rss(pid)
         answers, latencies = burst(server.url, hostile)
         peak, after = peak_rss_mb(pid), rss_mb(pid)
-    print(f"\ndeep burst: RSS {before:.0f} MB before, {peak:.0f} MB peak, {after:.0f} MB after; "
-          f"normal requests: n={len(latencies)} p50={statistics.median(latencies) * 1000:.0f} ms")
+    print(
+        f"\ndeep burst: RSS {before:.0f} MB before, {peak:.0f} MB peak, {after:.0f} MB after; "
+        f"normal requests: n={len(latencies)} p50={statistics.median(latencies) * 1000:.0f} ms"
+    )
     assert {a.status_code for a in answers} == {413}
     assert all("bytes decoded" in a.json()["detail"] for a in answers)
     assert peak - before < 100  # before the limits, 8 at once took 2.4 GB
@@ -190,9 +195,11 @@ def test_large_images_under_the_limit_are_processed_a_few_at_a_time(tmp_path):
         # Turns are given back when each image is done with, whatever its answer.
         blank = encode(Image.new("I;16", (2800, 2800)))
         assert [post_png(server.url, image).status_code for image in (blank, blank, large)] == [422, 422, 200]
-    print(f"\nlarge burst: one image {one:.0f} MB; RSS {before:.0f} MB before, {peak:.0f} MB peak, "
-          f"{after:.0f} MB after; normal requests: n={len(latencies)} "
-          f"p50={statistics.median(latencies) * 1000:.0f} ms")
+    print(
+        f"\nlarge burst: one image {one:.0f} MB; RSS {before:.0f} MB before, {peak:.0f} MB peak, "
+        f"{after:.0f} MB after; normal requests: n={len(latencies)} "
+        f"p50={statistics.median(latencies) * 1000:.0f} ms"
+    )
     statuses = [a.status_code for a in answers]
     assert set(statuses) <= {200, 503} and 200 in statuses
     assert all("try again" in a.json()["detail"] for a in answers if a.status_code == 503)
@@ -228,13 +235,16 @@ def test_client_disconnect_mid_body_is_one_log_line_not_a_500(tmp_path):
         "image/png": NORMAL_PNG[:100],
         "application/json": b'{"image": "data:image/png;base64,iVBORw0KGgo',
         "multipart/form-data; boundary=xyz": b'--xyz\r\nContent-Disposition: form-data; name="file"; '
-                                             b'filename="a.png"\r\nContent-Type: image/png\r\n\r\n' + NORMAL_PNG[:100],
+        b'filename="a.png"\r\nContent-Type: image/png\r\n\r\n' + NORMAL_PNG[:100],
     }
     with logged_server(tmp_path) as (server, log_path):
         for content_type, body in bodies.items():
             with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-                sock.sendall(f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
-                             f"Content-Length: 100000\r\n\r\n".encode() + body)
+                sock.sendall(
+                    f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+                    f"Content-Length: 100000\r\n\r\n".encode()
+                    + body
+                )
                 time.sleep(0.2)  # the app is reading the body when the client goes
         for _ in range(50):
             log = log_path.read_text()
@@ -248,8 +258,12 @@ def test_client_disconnect_mid_body_is_one_log_line_not_a_500(tmp_path):
 
 # 4. Slow clients.
 
-SLOW = {"DIGITPAD_HEADER_TIMEOUT_S": "1", "DIGITPAD_BODY_TIMEOUT_S": "1", "DIGITPAD_KEEP_ALIVE_S": "1",
-        "DIGITPAD_LOG_LEVEL": "warning"}
+SLOW = {
+    "DIGITPAD_HEADER_TIMEOUT_S": "1",
+    "DIGITPAD_BODY_TIMEOUT_S": "1",
+    "DIGITPAD_KEEP_ALIVE_S": "1",
+    "DIGITPAD_LOG_LEVEL": "warning",
+}
 
 
 def closed_after(sock: socket.socket, limit: float = 5) -> tuple[float, bytes]:
@@ -298,9 +312,14 @@ def test_stalled_heads_and_silent_connections_are_closed(tmp_path):
 
 @linux_only
 def test_stalled_body_gets_408_and_is_closed(tmp_path):
-    with logged_server(tmp_path, **SLOW) as (server, _), socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                     b"Content-Length: 10000\r\n\r\n" + NORMAL_PNG[:100])
+    with (
+        logged_server(tmp_path, **SLOW) as (server, _),
+        socket.create_connection(("127.0.0.1", server.port)) as sock,
+    ):
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+            b"Content-Length: 10000\r\n\r\n" + NORMAL_PNG[:100]
+        )
         seconds, answer = closed_after(sock)
     assert answer.startswith(b"HTTP/1.1 408") and b'"detail":"request body not received within 1 s"' in answer
     assert b'"code":"body_timeout"' in answer
@@ -330,7 +349,9 @@ def test_oversized_head_gets_431(tmp_path):
 
 def test_cache_control_and_permissions_policy(tmp_path):
     client = TestClient(create_app(Settings(model_dir=tmp_path, static_max_age_s=600)))
-    page, script, missing, health = (client.get(path) for path in ("/", "/static/style.css", "/static/nope.js", "/health"))
+    page, script, missing, health = (
+        client.get(path) for path in ("/", "/static/style.css", "/static/nope.js", "/health")
+    )
     assert page.headers["cache-control"] == "no-cache"
     assert script.headers["cache-control"] == "public, max-age=600"
     assert "cache-control" not in missing.headers and "cache-control" not in health.headers

@@ -19,8 +19,11 @@ SEVEN = encode(draw(7))
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
     """Every sample, by name and labels."""
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(metrics: dict, name: str, **labels: str) -> float:
@@ -62,11 +65,14 @@ def test_read_counts_each_digit(client):
     version = client.get("/model").json()["version"]
     before = samples(client.get("/metrics").text)
 
-    reading = client.post("/read", content=encode(number("2026")), headers={"content-type": "image/png"}).json()
+    reading = client.post(
+        "/read", content=encode(number("2026")), headers={"content-type": "image/png"}
+    ).json()
     after = samples(client.get("/metrics").text)
     for digit in set(reading["number"]):
-        grew = (value(after, "digitpad_predictions_total", model="digits", version=version, answer=digit)
-                - value(before, "digitpad_predictions_total", model="digits", version=version, answer=digit))
+        grew = value(
+            after, "digitpad_predictions_total", model="digits", version=version, answer=digit
+        ) - value(before, "digitpad_predictions_total", model="digits", version=version, answer=digit)
         assert grew == reading["number"].count(digit)
 
 
@@ -78,11 +84,16 @@ def test_several_workers_add_up():
             time.sleep(0.1)
         requests = 40
         for _ in range(requests):  # a new connection each: the kernel spreads them over both workers
-            response = httpx.post(f"{server.url}/predict", content=SEVEN, headers={"content-type": "image/png"})
+            response = httpx.post(
+                f"{server.url}/predict", content=SEVEN, headers={"content-type": "image/png"}
+            )
             assert response.status_code == 200
         for _ in range(6):  # whichever worker answers the scrape
             metrics = samples(httpx.get(f"{server.url}/metrics").text)
-            assert value(metrics, "http_requests_total", handler="/predict", method="POST", status="200") == requests
+            assert (
+                value(metrics, "http_requests_total", handler="/predict", method="POST", status="200")
+                == requests
+            )
 
 
 def test_off_counts_nothing_and_answers_404(client):

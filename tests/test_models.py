@@ -37,8 +37,10 @@ def test_clothes_are_read_by_name(client, fashion_test):
     labels = client.get("/model", params={"model": "fashion"}).json()["labels"]
     images, truth = fashion_test
     answers = [predict(client, encode(Image.fromarray(image)), model="fashion").json() for image in images]
-    assert all(a["model"] == "fashion" and a["labels"] == labels and a["label"] == labels[a["index"]]
-               for a in answers)
+    assert all(
+        a["model"] == "fashion" and a["labels"] == labels and a["label"] == labels[a["index"]]
+        for a in answers
+    )
     assert all("digit" not in a and "is_digit" not in a for a in answers)
     right = np.mean([a["index"] == t for a, t in zip(answers, truth, strict=True)])
     assert right >= 0.85, right
@@ -62,14 +64,26 @@ def test_a_photo_of_clothes_on_white_reads_as_the_data_sets_own_image(client, fa
 def test_each_model_has_its_card(client):
     digits, fashion = client.get("/model").json(), client.get("/model", params={"model": "fashion"}).json()
     assert digits["task"] == "digits" and digits["labels"] == [str(d) for d in range(10)]
-    assert fashion["task"] == "fashion" and "sneaker" in fashion["labels"] and fashion["version"] != digits["version"]
-    assert client.get("/ready").json()["models"] == {"digits": digits["version"], "fashion": fashion["version"]}
+    assert (
+        fashion["task"] == "fashion"
+        and "sneaker" in fashion["labels"]
+        and fashion["version"] != digits["version"]
+    )
+    assert client.get("/ready").json()["models"] == {
+        "digits": digits["version"],
+        "fashion": fashion["version"],
+    }
 
 
 @pytest.mark.parametrize("path", ["/predict", "/model"])
 def test_unknown_model_is_a_404(client, path):
-    response = client.request("POST" if path == "/predict" else "GET", path, params={"model": "cars"},
-                              content=SEVEN if path == "/predict" else None, headers={"content-type": "image/png"})
+    response = client.request(
+        "POST" if path == "/predict" else "GET",
+        path,
+        params={"model": "cars"},
+        content=SEVEN if path == "/predict" else None,
+        headers={"content-type": "image/png"},
+    )
     assert response.status_code == 404 and response.json()["code"] == "unknown_model"
 
 
@@ -77,11 +91,23 @@ def test_the_protocol_serves_each_model(client, fashion_test):
     images, _ = fashion_test
     metadata = client.get("/v2/models/fashion").json()
     assert {o["name"] for o in metadata["outputs"]} == {"label", "index", "confidence", "probabilities"}
-    answers = [predict(client, encode(Image.fromarray(image)), model="fashion", include_input="true").json()
-               for image in images[:4]]
+    answers = [
+        predict(client, encode(Image.fromarray(image)), model="fashion", include_input="true").json()
+        for image in images[:4]
+    ]
     inputs = np.array([a["input"] for a in answers], np.float32)[..., None]  # what /predict's model saw
-    request = {"inputs": [{"name": "image", "shape": list(inputs.shape), "datatype": "FP32",
-                           "data": inputs.reshape(-1).tolist()}]}
-    outputs = {o["name"]: o["data"] for o in client.post("/v2/models/fashion/infer", json=request).json()["outputs"]}
+    request = {
+        "inputs": [
+            {
+                "name": "image",
+                "shape": list(inputs.shape),
+                "datatype": "FP32",
+                "data": inputs.reshape(-1).tolist(),
+            }
+        ]
+    }
+    outputs = {
+        o["name"]: o["data"] for o in client.post("/v2/models/fashion/infer", json=request).json()["outputs"]
+    }
     assert outputs["label"] == [a["label"] for a in answers]
     assert outputs["confidence"] == pytest.approx([a["confidence"] for a in answers], abs=1e-3)

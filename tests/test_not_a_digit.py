@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from app.inference import NOT_A_DIGIT, read_digits
+from app.core.inference import NOT_A_DIGIT, read_digits
 from support.drawing import draw, encode, graph_paper
 from support.paths import MNIST_DIR, ROOT, needs_mnist
 from training import drawn, negatives
@@ -32,10 +32,17 @@ def forty_two() -> Image.Image:
     return Image.alpha_composite(draw(4, box=(0.05, 0.25, 0.45, 0.75)), draw(2, box=(0.55, 0.25, 0.95, 0.75)))
 
 
-@pytest.mark.parametrize("name, image", [
-    ("letter A", draw("A")), ("scribble", draw("scribble")), ("smiley", draw("smiley", width=12)),
-    ("dot", draw("dot", width=120)), ("filled square", filled_square()), ("42", forty_two()),
-])
+@pytest.mark.parametrize(
+    "name, image",
+    [
+        ("letter A", draw("A")),
+        ("scribble", draw("scribble")),
+        ("smiley", draw("smiley", width=12)),
+        ("dot", draw("dot", width=120)),
+        ("filled square", filled_square()),
+        ("42", forty_two()),
+    ],
+)
 def test_what_people_try_first_is_not_a_digit(client, name, image):
     answer = read(client, image)
     assert answer["is_digit"] is False, (name, answer)
@@ -66,14 +73,17 @@ def test_a_digit_photographed_on_graph_paper_is_read_without_the_grid(client):
 def test_the_model_card_documents_the_threshold_and_rejection(client):
     card = client.get("/model").json()
     assert 0 < card["not_a_digit"]["threshold"] < 1 and "0.5" in card["not_a_digit"]["threshold_choice"]
-    assert all(0 <= card["metrics"][name]["false_rejection"] <= 1 for name in ("mnist_test", "usps", "semeion"))
+    assert all(
+        0 <= card["metrics"][name]["false_rejection"] <= 1 for name in ("mnist_test", "usps", "semeion")
+    )
     assert any(name.startswith("font:") for name in card["metrics"]["negatives"])
     assert any(name.startswith("doodle:") for name in card["metrics"]["negatives"])
 
 
 def test_threshold_decides_and_digit_probabilities_are_renormalised():
-    outputs = np.array([[0.6, 0.1, 0, 0, 0, 0, 0, 0, 0, 0, 0.2, 0.1],
-                        [0.2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.3, 0.5]])  # 0-9, not a digit, several digits
+    outputs = np.array(
+        [[0.6, 0.1, 0, 0, 0, 0, 0, 0, 0, 0, 0.2, 0.1], [0.2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.3, 0.5]]
+    )  # 0-9, not a digit, several digits
     digits, score, is_digit = read_digits(outputs, threshold=0.5)
     np.testing.assert_allclose(digits.sum(axis=1), 1)
     np.testing.assert_allclose(digits[0, :2], [6 / 7, 1 / 7])
@@ -96,7 +106,9 @@ def test_sweep_trades_false_rejection_for_rejection():
     rows = sweep({"mnist_test": rng.beta(1, 20, 500), "doodle:x": rng.beta(20, 1, 500)}, ["doodle:x"])
     rejection = [row["negatives_rejected_mean"] for row in rows]
     false_rejection = [row["mnist_test_false_rejection"] for row in rows]
-    assert rejection == sorted(rejection, reverse=True) and false_rejection == sorted(false_rejection, reverse=True)
+    assert rejection == sorted(rejection, reverse=True) and false_rejection == sorted(
+        false_rejection, reverse=True
+    )
 
 
 def test_heldout_kinds_are_never_trained_on():
@@ -117,7 +129,7 @@ def test_drawn_negatives_are_model_inputs():
     images = negatives.doodles(list(drawn.DOODLES), 2 * len(drawn.DOODLES), rng)
     fonts = negatives.font_files({"dejavu": negatives.TRAIN_FONTS["dejavu"]})["dejavu"]
     images += negatives.characters([fonts], 20, rng)
-    from app.preprocess import to_model_inputs
+    from app.core.preprocess import to_model_inputs
 
     inputs = to_model_inputs(images)
     assert inputs.shape == (len(images), 28, 28) and inputs.dtype == np.float32
@@ -134,8 +146,17 @@ def test_missing_fonts_or_fashion_mnist_is_one_clear_error(tmp_path, monkeypatch
 
 @needs_mnist()
 def test_train_command_without_fashion_mnist_says_so_in_one_line(tmp_path):
-    command = [sys.executable, "-m", "training.train", "--data-dir", str(MNIST_DIR),
-               "--fashion-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]
+    command = [
+        sys.executable,
+        "-m",
+        "training.train",
+        "--data-dir",
+        str(MNIST_DIR),
+        "--fashion-dir",
+        str(tmp_path / "nowhere"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "dataset-fashion-mnist" in result.stderr

@@ -25,7 +25,10 @@ ANSWER_FIELDS = ("digit", "confidence", "probabilities", "is_digit", "not_digit_
 
 
 def predict_answers(client) -> list[dict]:
-    return [client.post("/predict", content=image, headers={"content-type": "image/png"}).json() for image in IMAGES]
+    return [
+        client.post("/predict", content=image, headers={"content-type": "image/png"}).json()
+        for image in IMAGES
+    ]
 
 
 def as_answers(result) -> list[dict]:
@@ -58,7 +61,9 @@ def test_tritonclient_sees_a_live_ready_server_and_its_model(triton_client):
 
 
 def test_tritonclient_batch_of_model_inputs_answers_as_predict(triton_client, client):
-    inputs = np.stack([to_model_input(decode(image, Limits(max_pixels=10**8))) for image in IMAGES])[..., None].astype(np.float32)
+    inputs = np.stack([to_model_input(decode(image, Limits(max_pixels=10**8))) for image in IMAGES])[
+        ..., None
+    ].astype(np.float32)
     tensor = triton.InferInput("image", list(inputs.shape), "FP32")
     tensor.set_data_from_numpy(inputs)  # binary tensor data, tritonclient's default
     result = triton_client.infer("digits", [tensor])
@@ -86,35 +91,59 @@ def test_tritonclient_gets_the_protocol_error(triton_client):
 
 
 def test_json_outputs_as_asked(client):
-    request = {"id": "r1", "inputs": [{"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32",
-                                       "data": [[[[0.0]] * 28] * 28]}],
-               "outputs": [{"name": "digit"}, {"name": "probabilities"}]}
+    request = {
+        "id": "r1",
+        "inputs": [
+            {"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [[[[0.0]] * 28] * 28]}
+        ],
+        "outputs": [{"name": "digit"}, {"name": "probabilities"}],
+    }
     answer = client.post(INFER, json=request).json()
     assert answer["id"] == "r1" and answer["model_name"] == "digits"
     assert answer["model_version"] == client.get("/model").json()["version"]
     assert [(o["name"], o["shape"], o["datatype"]) for o in answer["outputs"]] == [
-        ("digit", [1], "INT32"), ("probabilities", [1, 10], "FP32")]
+        ("digit", [1], "INT32"),
+        ("probabilities", [1, 10], "FP32"),
+    ]
     assert sum(answer["outputs"][1]["data"]) == pytest.approx(1, abs=1e-5)
 
 
 def test_same_answers_by_version(client):
     version = client.get("/model").json()["version"]
-    assert client.get(f"/v2/models/digits/versions/{version}/ready").json() == {"name": "digits", "ready": True}
-    request = {"inputs": [{"name": "image_bytes", "shape": [1], "datatype": "BYTES",
-                           "data": [base64.b64encode(IMAGES[0]).decode()]}]}
+    assert client.get(f"/v2/models/digits/versions/{version}/ready").json() == {
+        "name": "digits",
+        "ready": True,
+    }
+    request = {
+        "inputs": [
+            {
+                "name": "image_bytes",
+                "shape": [1],
+                "datatype": "BYTES",
+                "data": [base64.b64encode(IMAGES[0]).decode()],
+            }
+        ]
+    }
     by_version = client.post(f"/v2/models/digits/versions/{version}/infer", json=request).json()
     assert by_version == client.post(INFER, json=request).json()
 
 
 def image_request(n: int = 1, **changes) -> dict:
-    tensor = {"name": "image", "shape": [n, 28, 28, 1], "datatype": "FP32", "data": [0.0] * (784 * n)} | changes
+    tensor = {
+        "name": "image",
+        "shape": [n, 28, 28, 1],
+        "datatype": "FP32",
+        "data": [0.0] * (784 * n),
+    } | changes
     return {"inputs": [tensor]}
 
 
 def binary_request(json_part: dict, data: bytes, length: int | None = None) -> dict:
     head = json.dumps(json_part).encode()
-    return {"content": head + data,
-            "headers": {"inference-header-content-length": str(len(head) if length is None else length)}}
+    return {
+        "content": head + data,
+        "headers": {"inference-header-content-length": str(len(head) if length is None else length)},
+    }
 
 
 PNG_B64 = base64.b64encode(IMAGES[0]).decode()
@@ -132,21 +161,67 @@ BAD = {
     "out of range": ({"json": image_request(data=[255.0] * 784)}, 400, "bad_data"),
     "no data": ({"json": image_request(data=None)}, 400, "bad_data"),
     "unknown output": ({"json": image_request() | {"outputs": [{"name": "logits"}]}}, 400, "bad_output_name"),
-    "bytes not base64": ({"json": {"inputs": [{"name": "image_bytes", "shape": [1], "datatype": "BYTES",
-                                               "data": ["%%%"]}]}}, 400, "bad_base64"),
-    "bytes count": ({"json": {"inputs": [{"name": "image_bytes", "shape": [2], "datatype": "BYTES",
-                                          "data": [PNG_B64]}]}}, 400, "bad_data"),
-    "undecodable image": ({"json": {"inputs": [{"name": "image_bytes", "shape": [2], "datatype": "BYTES",
-                                                "data": [PNG_B64, "aGVsbG8="]}]}}, 400, "undecodable_image"),
+    "bytes not base64": (
+        {"json": {"inputs": [{"name": "image_bytes", "shape": [1], "datatype": "BYTES", "data": ["%%%"]}]}},
+        400,
+        "bad_base64",
+    ),
+    "bytes count": (
+        {"json": {"inputs": [{"name": "image_bytes", "shape": [2], "datatype": "BYTES", "data": [PNG_B64]}]}},
+        400,
+        "bad_data",
+    ),
+    "undecodable image": (
+        {
+            "json": {
+                "inputs": [
+                    {"name": "image_bytes", "shape": [2], "datatype": "BYTES", "data": [PNG_B64, "aGVsbG8="]}
+                ]
+            }
+        },
+        400,
+        "undecodable_image",
+    ),
     "header length past the body": (binary_request(image_request(), b"", 10**6), 400, "bad_request"),
-    "binary size mismatch": (binary_request({"inputs": [{"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32",
-                                                         "parameters": {"binary_data_size": 3136}}]}, b"\0" * 100),
-                             400, "bad_binary_data"),
-    "truncated binary bytes": (binary_request({"inputs": [{"name": "image_bytes", "shape": [1], "datatype": "BYTES",
-                                                           "parameters": {"binary_data_size": 8}}]},
-                                              b"\xff\0\0\0abcd"), 400, "bad_binary_data"),
-    "compressed": ({"json": image_request(), "headers": {"content-encoding": "gzip"}}, 415,
-                   "unsupported_content_encoding"),
+    "binary size mismatch": (
+        binary_request(
+            {
+                "inputs": [
+                    {
+                        "name": "image",
+                        "shape": [1, 28, 28, 1],
+                        "datatype": "FP32",
+                        "parameters": {"binary_data_size": 3136},
+                    }
+                ]
+            },
+            b"\0" * 100,
+        ),
+        400,
+        "bad_binary_data",
+    ),
+    "truncated binary bytes": (
+        binary_request(
+            {
+                "inputs": [
+                    {
+                        "name": "image_bytes",
+                        "shape": [1],
+                        "datatype": "BYTES",
+                        "parameters": {"binary_data_size": 8},
+                    }
+                ]
+            },
+            b"\xff\0\0\0abcd",
+        ),
+        400,
+        "bad_binary_data",
+    ),
+    "compressed": (
+        {"json": image_request(), "headers": {"content-encoding": "gzip"}},
+        415,
+        "unsupported_content_encoding",
+    ),
 }
 
 
@@ -158,8 +233,15 @@ def test_bad_requests_get_the_protocol_error(client, request_kwargs, status, cod
     assert set(body) == {"error", "code"} and body["code"] == code and body["error"]
 
 
-@pytest.mark.parametrize("path", ["/v2/models/clothes", "/v2/models/clothes/ready",
-                                  "/v2/models/digits/versions/0/ready", "/v2/models/digits/anything"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/models/clothes",
+        "/v2/models/clothes/ready",
+        "/v2/models/digits/versions/0/ready",
+        "/v2/models/digits/anything",
+    ],
+)
 def test_unknown_models_and_paths_404_in_protocol_shape(client, path):
     response = client.get(path)
     assert response.status_code == 404 and set(response.json()) == {"error", "code"}
@@ -172,10 +254,15 @@ def test_the_api_keeps_its_own_error_shape(client):
 
 
 TENSORS = st.fixed_dictionaries(
-    {"name": st.sampled_from(["image", "image_bytes", "x"]), "datatype": st.sampled_from(["FP32", "BYTES", "INT8"]),
-     "shape": st.lists(st.integers(-2, 300), max_size=5)},
-    optional={"data": st.lists(st.one_of(st.floats(), st.text(max_size=8), st.none()), max_size=40),
-              "parameters": st.fixed_dictionaries({"binary_data_size": st.integers(-1, 5000)})},
+    {
+        "name": st.sampled_from(["image", "image_bytes", "x"]),
+        "datatype": st.sampled_from(["FP32", "BYTES", "INT8"]),
+        "shape": st.lists(st.integers(-2, 300), max_size=5),
+    },
+    optional={
+        "data": st.lists(st.one_of(st.floats(), st.text(max_size=8), st.none()), max_size=40),
+        "parameters": st.fixed_dictionaries({"binary_data_size": st.integers(-1, 5000)}),
+    },
 )
 
 

@@ -18,7 +18,9 @@ from support.paths import MNIST_DIR, ROOT, needs_mnist
 
 
 def read(client, image: Image.Image, **params) -> dict:
-    response = client.post("/read", content=encode(image), headers={"content-type": "image/png"}, params=params)
+    response = client.post(
+        "/read", content=encode(image), headers={"content-type": "image/png"}, params=params
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -30,7 +32,7 @@ def test_reads_a_drawn_number_left_to_right_with_a_box_for_each_digit(client):
     boxes = [d["box"] for d in answer["digits"]]
     assert [x for x, *_ in boxes] == sorted(x for x, *_ in boxes)
     for i, (x, y, w, h) in enumerate(boxes):  # each box inside its own 200 px cell
-        assert 200 * i <= x and x + w <= 200 * (i + 1) and 0 <= y and y + h <= image.height
+        assert 200 * i <= x and x + w <= 200 * (i + 1) and y >= 0 and y + h <= image.height
     assert all(d["is_digit"] and len(d["probabilities"]) == 10 for d in answer["digits"])
 
 
@@ -100,16 +102,23 @@ def test_more_digits_than_the_cap_is_a_422():
     with TestClient(create_app(Settings(max_digits=3))) as capped:
         response = capped.post("/read", content=encode(number("1111")), headers={"content-type": "image/png"})
         assert response.status_code == 422 and "at most 3" in response.json()["detail"]
-        assert capped.post("/read", content=encode(number("111")),
-                           headers={"content-type": "image/png"}).json()["number"] == "111"
+        assert (
+            capped.post("/read", content=encode(number("111")), headers={"content-type": "image/png"}).json()[
+                "number"
+            ]
+            == "111"
+        )
 
 
-@pytest.mark.parametrize("content, content_type, status", [
-    (b"garbage", "image/png", 400),
-    (b"", "image/png", 400),
-    (b"hello", "text/plain", 415),
-    (encode(draw(1, ink=(0, 0, 0, 0))), "image/png", 422),
-])
+@pytest.mark.parametrize(
+    "content, content_type, status",
+    [
+        (b"garbage", "image/png", 400),
+        (b"", "image/png", 400),
+        (b"hello", "text/plain", 415),
+        (encode(draw(1, ink=(0, 0, 0, 0))), "image/png", 422),
+    ],
+)
 def test_bad_input_gets_the_same_errors_as_predict(client, content, content_type, status):
     headers = {"content-type": content_type}
     answer = client.post("/read", content=content, headers=headers)
@@ -118,7 +127,12 @@ def test_bad_input_gets_the_same_errors_as_predict(client, content, content_type
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(8, 300), st.integers(8, 300), st.integers(0, 2**31), st.sampled_from(["noise", "dots", "bars"]))
+@given(
+    st.integers(8, 300),
+    st.integers(8, 300),
+    st.integers(0, 2**31),
+    st.sampled_from(["noise", "dots", "bars"]),
+)
 def test_segmentation_raises_nothing_but_its_documented_error(width, height, seed, kind):
     rng = np.random.default_rng(seed)
     if kind == "noise":
@@ -129,6 +143,7 @@ def test_segmentation_raises_nothing_but_its_documented_error(width, height, see
             y, x = int(rng.integers(height)), int(rng.integers(width))
             h, w = (1, int(rng.integers(1, width))) if kind == "bars" else (int(rng.integers(1, 4)),) * 2
             pixels[y : y + h, x : x + w] = 0
+
     def judge(inputs: np.ndarray) -> np.ndarray:  # deterministic, and cutting wherever it can
         outputs = np.zeros((len(inputs), CLASSES))
         outputs[:, 0] = inputs.mean(axis=(1, 2)) * 4
@@ -142,7 +157,7 @@ def test_segmentation_raises_nothing_but_its_documented_error(width, height, see
     assert 1 <= len(segments) <= 20
     for s in segments:
         x, y, w, h = s.box
-        assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
+        assert x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width and y + h <= height
         assert s.model_input.shape == (28, 28)
 
 
@@ -160,7 +175,9 @@ def test_boxes_are_in_the_sent_images_pixels_even_for_a_large_jpeg(client):
     """JPEGs decode at a fraction of their size: the boxes still fit the image as sent."""
     image = number("42", size=1200).convert("RGBA")
     photo = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("RGB")
-    response = client.post("/read", content=encode(photo, "JPEG", quality=90), headers={"content-type": "image/jpeg"})
+    response = client.post(
+        "/read", content=encode(photo, "JPEG", quality=90), headers={"content-type": "image/jpeg"}
+    )
     answer = response.json()
     assert answer["number"] == "42"
     (x0, *_), (x1, _, w1, _) = (d["box"] for d in answer["digits"])

@@ -28,16 +28,26 @@ def curl_commands() -> list[str]:
 def test_readme_curl_example_runs_as_written(live_server, command):
     port = live_server.rsplit(":", 1)[1]
     command = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-    result = subprocess.run(["bash", "-c", f"{command} --fail --silent --show-error"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(
+        ["bash", "-c", f"{command} --fail --silent --show-error"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     if command.split()[-1].endswith("/metrics"):
         assert "digitpad_model_info{" in result.stdout
         return
     answer = json.loads(result.stdout)
     digits = [o["data"] for o in answer.get("outputs", []) if o["name"] == "digit"]  # Open Inference Protocol
-    assert (answer.get("digit") == 7 or answer.get("number") == "2026" or digits == [[7]]
-            or answer.get("label") == "sneaker"), answer
+    assert (
+        answer.get("digit") == 7
+        or answer.get("number") == "2026"
+        or digits == [[7]]
+        or answer.get("label") == "sneaker"
+    ), answer
 
 
 def python_examples() -> list[str]:
@@ -47,8 +57,14 @@ def python_examples() -> list[str]:
 @pytest.mark.parametrize("example", python_examples())
 def test_readme_python_example_runs_as_written(live_server, example):
     port = live_server.rsplit(":", 1)[1]
-    result = subprocess.run([sys.executable, "-c", example.replace("127.0.0.1:8000", f"127.0.0.1:{port}")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", example.replace("127.0.0.1:8000", f"127.0.0.1:{port}")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     expected = re.search(r"# (.*)$", example.strip().splitlines()[-1])  # the output the example shows
     assert expected and result.stdout.strip() == expected[1], result.stdout
@@ -56,16 +72,20 @@ def test_readme_python_example_runs_as_written(live_server, example):
 
 def test_readme_shows_every_kind_of_request():
     commands = curl_commands()
-    assert len(commands) >= 4 and any("/read" in c for c in commands) and any("-F file=@" in c for c in commands)
+    assert (
+        len(commands) >= 4 and any("/read" in c for c in commands) and any("-F file=@" in c for c in commands)
+    )
 
 
 def test_readme_sample_answers_are_the_services(client):
     """The README's JSON samples are what the service answers, field for field."""
     samples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", README, flags=re.DOTALL)]
-    predicted = client.post("/predict", content=(ROOT / "docs" / "seven.png").read_bytes(),
-                            headers={"content-type": "image/png"}).json()
-    read = client.post("/read", content=(ROOT / "docs" / "2026.png").read_bytes(),
-                       headers={"content-type": "image/png"}).json()
+    predicted = client.post(
+        "/predict", content=(ROOT / "docs" / "seven.png").read_bytes(), headers={"content-type": "image/png"}
+    ).json()
+    read = client.post(
+        "/read", content=(ROOT / "docs" / "2026.png").read_bytes(), headers={"content-type": "image/png"}
+    ).json()
     assert_same(samples[0], predicted)
     assert_same(samples[1], read)
 
@@ -73,8 +93,12 @@ def test_readme_sample_answers_are_the_services(client):
 def test_readme_documents_every_setting():
     from app.settings import Settings
 
-    table = README[README.index("## Settings"):]
-    missing = [f"DIGITPAD_{name.upper()}" for name in Settings.model_fields if f"DIGITPAD_{name.upper()}" not in table]
+    table = README[README.index("## Settings") :]
+    missing = [
+        f"DIGITPAD_{name.upper()}"
+        for name in Settings.model_fields
+        if f"DIGITPAD_{name.upper()}" not in table
+    ]
     assert not missing, missing
 
 

@@ -19,33 +19,67 @@ def test_workers_that_cannot_listen_stop_the_server_with_status_3():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_WORKERS": "2", "DIGITPAD_LOG_LEVEL": "warning"}
-        result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60, check=False)
+        env = {
+            **os.environ,
+            "DIGITPAD_PORT": str(port),
+            "DIGITPAD_WORKERS": "2",
+            "DIGITPAD_LOG_LEVEL": "warning",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "app.serve"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
-@pytest.mark.parametrize("environment, variable", [
-    ({"DIGITPAD_PORT": "abc"}, "DIGITPAD_PORT='abc'"),
-    ({"PORT": "abc"}, "PORT='abc'"),
-    ({"DIGITPAD_WORKERS": "0"}, "DIGITPAD_WORKERS='0'"),
-])
+@pytest.mark.parametrize(
+    "environment, variable",
+    [
+        ({"DIGITPAD_PORT": "abc"}, "DIGITPAD_PORT='abc'"),
+        ({"PORT": "abc"}, "PORT='abc'"),
+        ({"DIGITPAD_WORKERS": "0"}, "DIGITPAD_WORKERS='0'"),
+    ],
+)
 def test_an_invalid_setting_is_one_line_naming_the_variable(environment, variable):
     env = {k: v for k, v in os.environ.items() if k not in ("PORT", "DIGITPAD_PORT")}
-    result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=ROOT, env={**env, **environment},
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.serve"],
+        cwd=ROOT,
+        env={**env, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and variable in result.stderr and "Traceback" not in result.stderr
 
 
 def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
     env = {**os.environ, "DIGITPAD_MODEL_DIR": str(tmp_path), "DIGITPAD_PORT": str(free_port())}
-    result = subprocess.run([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "DIGITPAD_REQUIRE_MODEL" in result.stderr
-    process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT,
-                               env={**env, "DIGITPAD_REQUIRE_MODEL": "false"})
+    result = subprocess.run(
+        [sys.executable, "-m", "app.serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (
+        result.returncode == 2
+        and result.stderr.count("\n") == 1
+        and "DIGITPAD_REQUIRE_MODEL" in result.stderr
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.serve"], cwd=ROOT, env={**env, "DIGITPAD_REQUIRE_MODEL": "false"}
+    )
     url = f"http://127.0.0.1:{env['DIGITPAD_PORT']}"
     try:
         deadline = time.monotonic() + 30
@@ -62,8 +96,15 @@ def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
 
 
 def serve(*flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.serve", *flags], cwd=ROOT, env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app.serve", *flags],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_help_lists_the_flags_and_starts_nothing():
@@ -93,6 +134,14 @@ def test_a_corrupt_model_file_stops_the_start_in_one_line(tmp_path, damage):
     for name in ("model_card.json", "digitpad.tflite"):
         (tmp_path / name).write_bytes((ROOT / "models" / name).read_bytes())
     (tmp_path / "digitpad.tflite").write_bytes(damage)
-    result = serve(env={"DIGITPAD_MODEL_DIR": str(tmp_path), "DIGITPAD_MODELS": "digits", "DIGITPAD_PORT": str(free_port())})
+    result = serve(
+        env={
+            "DIGITPAD_MODEL_DIR": str(tmp_path),
+            "DIGITPAD_MODELS": "digits",
+            "DIGITPAD_PORT": str(free_port()),
+        }
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "cannot be loaded" in result.stderr and "digits" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "cannot be loaded" in result.stderr and "digits" in result.stderr and "Traceback" not in result.stderr
+    )

@@ -20,7 +20,9 @@ TOTAL, CONCURRENCY, WINDOW = 20_000, 32, 1_000
 
 def mixed_requests() -> list[bytes]:
     png = encode(draw(7))
-    photo = encode(draw(4, size=(1200, 900), width=30, ink=(30, 30, 90), paper=(220, 215, 200), mode="RGB"), "JPEG")
+    photo = encode(
+        draw(4, size=(1200, 900), width=30, ink=(30, 30, 90), paper=(220, 215, 200), mode="RGB"), "JPEG"
+    )
     data_url = json.dumps({"image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode()
     return [
         loadgen.build_request("/predict", png, "image/png"),
@@ -28,7 +30,9 @@ def mixed_requests() -> list[bytes]:
         loadgen.build_request("/predict", data_url, "application/json"),
         loadgen.build_request("/predict", png[: len(png) // 2], "image/png"),  # truncated: 400
         loadgen.build_request("/predict", encode(Image.new("L", (64, 64), 255)), "image/png"),  # blank: 422
-        loadgen.build_request("/predict", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),  # 415
+        loadgen.build_request(
+            "/predict", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"
+        ),  # 415
         loadgen.build_request("/predict", png, "application/octet-stream"),  # 415
         loadgen.build_request("/predict", b'{"image": "%%%"}', "application/json"),  # 422
         loadgen.build_request("/predict", encode(Image.new("1", (20000, 20000))), "image/png"),  # bomb: 413
@@ -45,14 +49,18 @@ def test_soak_mixed_valid_and_invalid_images():
 
         result = loadgen.run("127.0.0.1", server.port, mixed_requests(), TOTAL, CONCURRENCY, sample_memory)
         samples["end"] = process_tree_rss_mb(server.process.pid)
-        print(f"\n{result.requests} requests in {result.seconds:.1f} s ({result.throughput:.0f}/s), "
-              f"statuses {dict(result.statuses)}, RSS MB {samples}")
+        print(
+            f"\n{result.requests} requests in {result.seconds:.1f} s ({result.throughput:.0f}/s), "
+            f"statuses {dict(result.statuses)}, RSS MB {samples}"
+        )
 
         assert result.connection_errors == 0 and result.requests == TOTAL
         assert set(result.statuses) <= {200, 400, 413, 415, 422}
         assert samples["end"] < samples[WINDOW] * 1.10
         assert httpx.get(f"{server.url}/health").status_code == 200
-        seven = httpx.post(f"{server.url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"})
+        seven = httpx.post(
+            f"{server.url}/predict", content=encode(draw(7)), headers={"content-type": "image/png"}
+        )
         assert seven.json()["digit"] == 7
 
 

@@ -51,8 +51,12 @@ class ClassScores(BaseModel):
 class ClassifierMetrics(BaseModel):
     """A plain classifier's figures: every image is one of the labels, nothing is rejected."""
 
-    test: ClassScores = Field(description="the data set's official test images, through the served preprocessing")
-    test_accuracy_as_published: float = Field(description="accuracy on the same images as the data set has them")
+    test: ClassScores = Field(
+        description="the data set's official test images, through the served preprocessing"
+    )
+    test_accuracy_as_published: float = Field(
+        description="accuracy on the same images as the data set has them"
+    )
 
 
 class NotADigitCard(BaseModel):
@@ -79,15 +83,21 @@ class ModelCard(BaseModel):
     name: str = Field(description="the stem of its files: <name>.tflite, <name>_layers.tflite, <name>.keras")
     version: str
     created: str
-    title: str | None = Field(None, description="what the network is, in a few words for the page: CNN, dense network")
+    title: str | None = Field(
+        None, description="what the network is, in a few words for the page: CNN, dense network"
+    )
     architecture: str
     parameters: int
     input: Tensor
     output: Tensor
-    task: str = Field("digits", description="what the model reads (app.core.tasks): digits (MNIST) or fashion "
-                      "(Fashion-MNIST)")
-    labels: list[str] = Field(default_factory=lambda: [str(digit) for digit in range(10)],
-                              description="the names of the classes read, in output order")
+    task: str = Field(
+        "digits",
+        description="what the model reads (app.core.tasks): digits (MNIST) or fashion (Fashion-MNIST)",
+    )
+    labels: list[str] = Field(
+        default_factory=lambda: [str(digit) for digit in range(10)],
+        description="the names of the classes read, in output order",
+    )
     not_a_digit: NotADigitCard | None = Field(None, description="digits only: how a non-digit is rejected")
     metrics: Metrics | ClassifierMetrics
     litert_max_abs_difference: float

@@ -4,11 +4,10 @@ decode, preprocess (segment), run the model, in the words of the model's task.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-
-from pathlib import Path
 
 from app.core.card import ModelCard
 from app.core.decode import decode
@@ -58,19 +57,25 @@ class Reading:
 class Classifier:
     """One served model: its name, card, task and predictor, within its limits."""
 
-    def __init__(self, name: str, predictor: Predictor, card: ModelCard, backend: str, limits: Limits) -> None:
+    def __init__(
+        self, name: str, predictor: Predictor, card: ModelCard, backend: str, limits: Limits
+    ) -> None:
         self.name = name  # what the service calls it: ?model=, the OIP model name, the metrics' label
         self.predictor = predictor
         self.card = card
         self.task: Task = task(card.task)
         if list(card.labels) != list(self.task.labels) or (card.not_a_digit is not None) != self.task.rejects:
-            raise ValueError(f"model {name}: its card's labels or not-a-digit threshold do not fit task {card.task}")
+            raise ValueError(
+                f"model {name}: its card's labels or not-a-digit threshold do not fit task {card.task}"
+            )
         self.backend = backend
         self.limits = limits
         self.folder: Path | None = None
 
     @classmethod
-    def load(cls, name: str, folder: Path, backend: str = "litert", limits: Limits | None = None) -> Classifier:
+    def load(
+        cls, name: str, folder: Path, backend: str = "litert", limits: Limits | None = None
+    ) -> Classifier:
         """The model in `folder` (its card, and the file it names); raises OSError or ValueError."""
         card = ModelCard.read(folder / "model_card.json")
         model = cls(name, load_predictor(backend, folder, card.name), card, backend, limits or Limits())
@@ -90,20 +95,40 @@ class Classifier:
         """Whether it tells digits from what is not one, and so reads numbers."""
         return self.task.rejects
 
-    def classify_inputs(self, model_inputs: np.ndarray, outputs: np.ndarray | None = None) -> list[Classification]:
+    def classify_inputs(
+        self, model_inputs: np.ndarray, outputs: np.ndarray | None = None
+    ) -> list[Classification]:
         """A batch of (28, 28) model inputs, in one model call unless their outputs are known."""
         outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
         if self.card.not_a_digit is None:  # the task rejects nothing
             probabilities = np.asarray(outputs, dtype=np.float64)
-            score = is_digit = [None] * len(probabilities)
-        else:
-            probabilities, score, is_digit = read_digits(outputs, self.card.not_a_digit.threshold)
-        results = []
-        for p, s, ok, model_input in zip(probabilities, score, is_digit, model_inputs, strict=True):
-            index = int(p.argmax())
-            results.append(Classification(index, self.task.labels[index], float(p[index]), p.tolist(), model_input,
-                                          None if ok is None else bool(ok), None if s is None else float(s)))
-        return results
+            return [
+                self._classification(p, model_input)
+                for p, model_input in zip(probabilities, model_inputs, strict=True)
+            ]
+        probabilities, score, is_digit = read_digits(outputs, self.card.not_a_digit.threshold)
+        return [
+            self._classification(p, model_input, bool(ok), float(s))
+            for p, s, ok, model_input in zip(probabilities, score, is_digit, model_inputs, strict=True)
+        ]
+
+    def _classification(
+        self,
+        probabilities: np.ndarray,
+        model_input: np.ndarray,
+        is_digit: bool | None = None,
+        not_digit_score: float | None = None,
+    ) -> Classification:
+        index = int(probabilities.argmax())
+        return Classification(
+            index,
+            self.task.labels[index],
+            float(probabilities[index]),
+            probabilities.tolist(),
+            model_input,
+            is_digit,
+            not_digit_score,
+        )
 
     def classify_image(self, image: Image.Image) -> Classification:
         return self.classify_inputs(self.task.preprocess(image)[None])[0]
@@ -111,7 +136,9 @@ class Classifier:
     def read_image(self, image: Image.Image) -> Reading:
         """The digits of a number."""
         segments = segment(image, self.predictor.predict, self.limits.max_digits)
-        results = self.classify_inputs(np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments]))
+        results = self.classify_inputs(
+            np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
+        )
         return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
 
     def read(self, data: bytes) -> Reading:

@@ -35,7 +35,9 @@ def _wait_for_a_large_slot(image: Image.Image, limits: Limits) -> None:
     CPython frees it as soon as the request is done with it.
     """
     if not limits.large_slots.acquire(timeout=limits.large_image_wait_s):
-        raise Refusal(Code.BUSY_WITH_LARGE_IMAGES, "too many large images are being processed; try again in a moment")
+        raise Refusal(
+            Code.BUSY_WITH_LARGE_IMAGES, "too many large images are being processed; try again in a moment"
+        )
     weakref.finalize(image, limits.large_slots.release)
 
 
@@ -59,7 +61,9 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
         raise Refusal(Code.EMPTY_IMAGE, "empty image")
     document = _sniff_document(data)
     if document:
-        raise Refusal(Code.UNSUPPORTED_IMAGE_TYPE, f"{document} is not supported; send a PNG, JPEG or WebP image")
+        raise Refusal(
+            Code.UNSUPPORTED_IMAGE_TYPE, f"{document} is not supported; send a PNG, JPEG or WebP image"
+        )
     # Pillow raises a zoo of exception types on hostile input; every one of them
     # means "this is not a readable image", so they are all mapped to one error.
     try:
@@ -72,10 +76,14 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
         raise Refusal(Code.UNDECODABLE_IMAGE, f"corrupt image: {exc}") from exc
 
     if image.format not in SUPPORTED_FORMATS:
-        raise Refusal(Code.UNSUPPORTED_IMAGE_TYPE, f"{image.format} images are not supported; send PNG, JPEG or WebP")
+        raise Refusal(
+            Code.UNSUPPORTED_IMAGE_TYPE, f"{image.format} images are not supported; send PNG, JPEG or WebP"
+        )
     width, height = image.size
     if width * height > max_pixels:
-        raise Refusal(Code.IMAGE_TOO_LARGE, f"image is {width}x{height}: too many pixels (limit {max_pixels})")
+        raise Refusal(
+            Code.IMAGE_TOO_LARGE, f"image is {width}x{height}: too many pixels (limit {max_pixels})"
+        )
     if min(width, height) < MIN_SIDE:
         raise Refusal(Code.TOO_SMALL, f"image is {width}x{height}; each side needs at least {MIN_SIDE} px")
     if getattr(image, "is_animated", False):
@@ -93,7 +101,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
         raise Refusal(
             Code.IMAGE_TOO_LARGE,
             f"image is {image.width}x{image.height} {image.mode}: {size} bytes decoded "
-            f"(limit {limits.max_decoded_bytes}); send a smaller or 8-bit image"
+            f"(limit {limits.max_decoded_bytes}); send a smaller or 8-bit image",
         )
     if size >= limits.large_image_bytes:
         _wait_for_a_large_slot(image, limits)

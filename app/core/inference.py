@@ -67,7 +67,9 @@ class LiteRTPredictor:
         batch = _as_batch(images)
         if len(batch) == 1:
             return self._single.run(batch)
-        chunks = [self._batch.run(batch[i:i + self.BATCH_CHUNK]) for i in range(0, len(batch), self.BATCH_CHUNK)]
+        chunks = [
+            self._batch.run(batch[i : i + self.BATCH_CHUNK]) for i in range(0, len(batch), self.BATCH_CHUNK)
+        ]
         return np.concatenate(chunks) if chunks else np.empty((0, self._single.classes), np.float32)
 
 

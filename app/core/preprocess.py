@@ -13,7 +13,7 @@ object trimmed, its longer side scaled to 28, centred, light on dark.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from PIL import Image, ImageChops, ImageStat
@@ -134,7 +134,8 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     Ink is whatever differs from the paper's grey, so dark-on-light and
     light-on-dark read the same.
     """
-    low, high = grey.getextrema()
+    low, high = grey.getextrema()  # an "L" image's: two ints
+    assert isinstance(low, int) and isinstance(high, int)
     if high - low < MIN_CONTRAST:
         raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
     paper = _paper_level(grey, low, high)
@@ -211,9 +212,17 @@ def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return field
 
 
-def to_model_inputs(images) -> np.ndarray:
+def as_image(image: Image.Image | np.ndarray) -> Image.Image:
+    """A PIL image, from one or from an (h, w) uint8 array."""
+    return image if isinstance(image, Image.Image) else Image.fromarray(image, "L")
+
+
+def to_model_inputs(images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
     """(n, 28, 28) from PIL images or (h, w) uint8 arrays (white ink on black)."""
-    as_image = lambda im: im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
+
+    def as_image(im):
+        return im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
+
     return np.stack([to_model_input(as_image(im)) for im in images])
 
 
@@ -258,7 +267,9 @@ def _object_field(grey: Image.Image) -> np.ndarray:
     """
     pixels = np.asarray(grey, dtype=np.float32)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    commonest = np.bincount(border.astype(np.int64) // BACKGROUND_BIN, minlength=256 // BACKGROUND_BIN).argmax()
+    commonest = np.bincount(
+        border.astype(np.int64) // BACKGROUND_BIN, minlength=256 // BACKGROUND_BIN
+    ).argmax()
     near = border[np.abs(border // BACKGROUND_BIN - commonest) <= 1]
     background = float(np.median(near))
     floor = NOISE_SIGMAS * 1.4826 * float(np.median(np.abs(near - background)))
@@ -290,7 +301,10 @@ def fashion_input(image: Image.Image) -> np.ndarray:
     return out
 
 
-def fashion_inputs(images) -> np.ndarray:
+def fashion_inputs(images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
     """(n, 28, 28) from PIL images or (h, w) uint8 arrays (Fashion-MNIST's own, light on black)."""
-    as_image = lambda im: im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
+
+    def as_image(im):
+        return im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
+
     return np.stack([fashion_input(as_image(im)) for im in images])

@@ -18,7 +18,9 @@ log = logging.getLogger("digitpad")
 
 
 class Registry:
-    def __init__(self, names: list[str], models: Iterable[Classifier], explainers: dict[str, Explainer] | None = None):
+    def __init__(
+        self, names: list[str], models: Iterable[Classifier], explainers: dict[str, Explainer] | None = None
+    ):
         self.names = list(names)  # what the service serves, the first the default; loaded or not
         self._models = {model.name: model for model in models}
         self._explainers = dict(explainers or {})
@@ -61,12 +63,16 @@ class Registry:
         """The model called `name` (the default: the first), of `version` if given."""
         name = name or self.names[0]
         if name not in self.names:
-            raise Refusal(Code.UNKNOWN_MODEL, f"no model {name!r}; this service serves {', '.join(self.names)}")
+            raise Refusal(
+                Code.UNKNOWN_MODEL, f"no model {name!r}; this service serves {', '.join(self.names)}"
+            )
         model = self._models.get(name)
         if model is None:
             raise Refusal(Code.MODEL_NOT_LOADED, f"model {name} not loaded")
         if version is not None and version != model.version:
-            raise Refusal(Code.UNKNOWN_MODEL, f"no model {name} version {version}; it is version {model.version}")
+            raise Refusal(
+                Code.UNKNOWN_MODEL, f"no model {name} version {version}; it is version {model.version}"
+            )
         return model
 
     def digit_model(self, name: str | None = None) -> Classifier:
@@ -76,7 +82,9 @@ class Registry:
             name = next((model.name for model in self.loaded() if model.reads_digits), self.names[0])
         model = self.get(name)
         if not model.reads_digits:
-            raise Refusal(Code.NOT_A_DIGIT_MODEL, f"model {name} reads {model.task.title.lower()}, not digits")
+            raise Refusal(
+                Code.NOT_A_DIGIT_MODEL, f"model {name} reads {model.task.title.lower()}, not digits"
+            )
         return model
 
     def explainer(self, model: Classifier) -> Explainer:
@@ -85,7 +93,9 @@ class Registry:
             explainer = self._explainers.get(model.name)
             if explainer is None or explainer.card is not model.card:
                 if model.folder is None:
-                    raise Refusal(Code.LAYERS_MODEL_NOT_LOADED, f"model {model.name} has no folder to look inside")
+                    raise Refusal(
+                        Code.LAYERS_MODEL_NOT_LOADED, f"model {model.name} has no folder to look inside"
+                    )
                 try:
                     explainer = Explainer.load(model.folder, model.card, model.limits)
                 except (OSError, ValueError) as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -24,8 +24,8 @@ from scipy import ndimage
 
 from app.core.errors import Code, Refusal
 from app.core.inference import CLASSES
-from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
 from app.core.preprocess import digit_input, ink_field
+from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
 
 WORK_SIDE = 512  # px: numbers are wide, so they get more pixels than one digit
 # Pieces of one digit: parts overlapping across by more than MERGE_OVERLAP of the
@@ -55,12 +55,15 @@ class Segment:
     outputs: np.ndarray  # (12,): what the judge said of it, so it need not be asked again
 
 
+NOT_JUDGED = np.empty(0, np.float32)
+
+
 @dataclass
 class _Part:
     ink: np.ndarray  # the part's own ink, cropped to its box (zero where other parts are)
     top: int
     left: int
-    outputs: np.ndarray | None = None  # the judge's (12,) probabilities, once asked
+    outputs: np.ndarray = field(default_factory=lambda: NOT_JUDGED)  # the judge's (12,) probabilities, once asked
 
     @property
     def width(self) -> int:
@@ -95,8 +98,11 @@ def _components(ink: np.ndarray, max_parts: int) -> list[_Part]:
     tallest = max(b[0].stop - b[0].start for b in boxes)
     widest = max(b[1].stop - b[1].start for b in boxes)
     # Specks of noise go before any per-part work, so a spray of dots costs little.
-    kept = [(index, b) for index, b in enumerate(boxes, start=1)
-            if b[0].stop - b[0].start >= SPECK * tallest or b[1].stop - b[1].start >= SPECK * widest]
+    kept = [
+        (index, b)
+        for index, b in enumerate(boxes, start=1)
+        if b[0].stop - b[0].start >= SPECK * tallest or b[1].stop - b[1].start >= SPECK * widest
+    ]
     if len(kept) > max_parts:
         raise Refusal(Code.TOO_MANY_DIGITS, f"{len(kept)} separate marks: too many to be a number")
     return [_Part(np.where(labels[b] == index, ink[b], 0), b[0].start, b[1].start) for index, b in kept]
@@ -126,7 +132,9 @@ def _merge_pieces(parts: list[_Part]) -> list[_Part]:
         for i, (a, b) in enumerate(itertools.pairwise(parts)):
             across = _overlap(a.left, a.right, b.left, b.right)
             upright = _overlap(a.top, a.bottom, b.top, b.bottom)
-            stacked = across > MERGE_OVERLAP * min(a.width, b.width) and upright < MERGE_OVERLAP * min(a.height, b.height)
+            stacked = across > MERGE_OVERLAP * min(a.width, b.width) and upright < MERGE_OVERLAP * min(
+                a.height, b.height
+            )
             fragment = min(a.height, b.height) < FRAGMENT * height and -across < NEAR * height
             if stacked or fragment:
                 pairs.append((-across, i))
@@ -184,14 +192,14 @@ def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> li
     splits = [halves for c in _candidate_cuts(part) if (halves := _cut(part, c))]
     if not splits:
         return [part]
-    halves = judge(np.stack([half.model_input for pair in splits for half in pair])).reshape(-1, 2, CLASSES)
-    sure = halves[..., :NOT_A_DIGIT].max(axis=-1)
+    judged = judge(np.stack([half.model_input for pair in splits for half in pair])).reshape(-1, 2, CLASSES)
+    sure = judged[..., :NOT_A_DIGIT].max(axis=-1)
     if several:
-        sure = np.maximum(sure, halves[..., SEVERAL_DIGITS])
+        sure = np.maximum(sure, judged[..., SEVERAL_DIGITS])
     best = int(sure.min(axis=1).argmax())
     if sure[best].min() <= (SURE_DIGIT if several else VERY_SURE_DIGIT):
         return [part]
-    (left, right), (left.outputs, right.outputs) = splits[best], halves[best]
+    (left, right), (left.outputs, right.outputs) = splits[best], judged[best]
     return _split(left, left.outputs, judge, depth + 1) + _split(right, right.outputs, judge, depth + 1)
 
 
@@ -201,7 +209,10 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     ink, factor = ink_field(image, WORK_SIDE)
     parts = _merge_pieces(_components(ink, 4 * max_digits))
     if len(parts) > max_digits:
-        raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} separate parts: at most {max_digits} digits are read per image")
+        raise Refusal(
+            Code.TOO_MANY_DIGITS,
+            f"{len(parts)} separate parts: at most {max_digits} digits are read per image",
+        )
     for part, outputs in zip(parts, judge(np.stack([part.model_input for part in parts])), strict=True):
         part.outputs = outputs
     parts = [digit for part in parts for digit in _split(part, part.outputs, judge)]
@@ -210,10 +221,18 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
     # Boxes in the sent image's pixels: the field was reduced by `factor`, and a JPEG
     # may have been decoded at a fraction of its size (app.core.decode).
     scale = factor * image.info.get("scale", 1.0)
-    width, height = round(image.width * image.info.get("scale", 1.0)), round(image.height * image.info.get("scale", 1.0))
+    width, height = (
+        round(image.width * image.info.get("scale", 1.0)),
+        round(image.height * image.info.get("scale", 1.0)),
+    )
     segments = []
     for part in sorted(parts, key=lambda p: p.left):
         x, y = round(int(part.left) * scale), round(int(part.top) * scale)
-        box = (x, y, min(round(int(part.right) * scale), width) - x, min(round(int(part.bottom) * scale), height) - y)
+        box = (
+            x,
+            y,
+            min(round(int(part.right) * scale), width) - x,
+            min(round(int(part.bottom) * scale), height) - y,
+        )
         segments.append(Segment(box, part.model_input, part.outputs))
     return segments

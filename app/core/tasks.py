@@ -10,17 +10,28 @@ a training recipe and a folder in models/.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from app.core.preprocess import fashion_input, to_model_input
+from app.core.preprocess import as_image, fashion_input, to_model_input
 
 DIGIT_LABELS = tuple(str(digit) for digit in range(10))
 # Fashion-MNIST's classes, in order
-FASHION_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
+FASHION_LABELS = (
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
 NOT_A_DIGIT = 10  # the outliers a digit model learnt to reject: letters, doodles, clothes
 SEVERAL_DIGITS = 11  # digits side by side or touching: not one digit either, but a number
 NOT_A_DIGIT_LABELS = ("not a digit", "several digits")  # the outputs after the labels of a task that rejects
@@ -40,13 +51,9 @@ class Task:
     def outputs(self) -> int:
         return len(self.labels) + (len(NOT_A_DIGIT_LABELS) if self.rejects else 0)
 
-    def inputs(self, images: list[Image.Image] | np.ndarray) -> np.ndarray:
+    def inputs(self, images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
         """(n, 28, 28) from PIL images or (h, w) uint8 arrays (light ink on black)."""
-        return np.stack([self.preprocess(_as_image(image)) for image in images])
-
-
-def _as_image(image: Image.Image | np.ndarray) -> Image.Image:
-    return image if isinstance(image, Image.Image) else Image.fromarray(image, "L")
+        return np.stack([self.preprocess(as_image(image)) for image in images])
 
 
 DIGITS = Task(

@@ -23,8 +23,11 @@ OPENAPI = {
     "bytes with an image/* content type, or JSON with a data URL or base64 string.",
     "content": {
         "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file"],
-                       "properties": {"file": {"type": "string", "format": "binary"}}}
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
         },
         "image/png": IMAGE_BODY,
         "image/jpeg": IMAGE_BODY,
@@ -38,7 +41,7 @@ def _decode_base64(text: str) -> bytes:
     match = DATA_URL.match(text)
     if match and match["type"] and not match["type"].lower().startswith("image/"):
         raise Refusal(Code.UNSUPPORTED_MEDIA_TYPE, f"data URL of type {match['type']} is not an image")
-    payload = text[match.end():] if match else text
+    payload = text[match.end() :] if match else text
     try:
         return base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -57,7 +60,7 @@ async def image_bytes(request: Request) -> bytes:
         try:
             body = PredictRequest.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise Refusal(Code.BAD_JSON, "JSON body must be {\"image\": \"<data URL or base64>\"}") from exc
+            raise Refusal(Code.BAD_JSON, 'JSON body must be {"image": "<data URL or base64>"}') from exc
         return _decode_base64(body.image)
     if content_type.startswith("image/"):
         return await request.body()

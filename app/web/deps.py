@@ -17,9 +17,12 @@ from app.core.explain import Explainer
 from app.core.registry import Registry
 from app.settings import Settings
 
-MODEL_QUERY = Query(None, description="which model reads the image: digits (the default), fashion (clothes) or "
-                    "dense (the dense network); the service's DIGITPAD_MODELS setting lists them",
-                    examples=["fashion"])
+MODEL_QUERY = Query(
+    None,
+    description="which model reads the image: digits (the default), fashion (clothes) or "
+    "dense (the dense network); the service's DIGITPAD_MODELS setting lists them",
+    examples=["fashion"],
+)
 
 
 async def registry(request: Request) -> Registry:

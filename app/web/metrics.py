@@ -39,12 +39,21 @@ UNMATCHED = "none"  # the handler of a request no route matched: one label, what
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["handler", "method", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["handler", "method"],
-                    buckets=LATENCY_BUCKETS)
-PREDICTIONS = Counter("digitpad_predictions_total", "Images read, by the answer given",
-                      ["model", "version", "answer"])
-MODEL_INFO = Gauge("digitpad_model_info", "The model served (value 1), by name and version", ["model", "version"],
-                   multiprocess_mode="max")
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["handler", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+PREDICTIONS = Counter(
+    "digitpad_predictions_total", "Images read, by the answer given", ["model", "version", "answer"]
+)
+MODEL_INFO = Gauge(
+    "digitpad_model_info",
+    "The model served (value 1), by name and version",
+    ["model", "version"],
+    multiprocess_mode="max",
+)
 
 
 def record_request(handler: str | None, method: str, status: int, seconds: float) -> None:

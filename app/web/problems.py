@@ -73,8 +73,16 @@ CLOSE = {"connection": "close"}
 
 # The codes of a request that sends an image, whatever the route does with it.
 IMAGE_CODES = (
-    Code.EMPTY_IMAGE, Code.UNDECODABLE_IMAGE, Code.IMAGE_TOO_LARGE, Code.UNSUPPORTED_IMAGE_TYPE, Code.ANIMATED,
-    Code.TOO_SMALL, Code.NO_INK, Code.BUSY_WITH_LARGE_IMAGES, Code.BODY_TOO_LARGE, Code.BODY_TIMEOUT,
+    Code.EMPTY_IMAGE,
+    Code.UNDECODABLE_IMAGE,
+    Code.IMAGE_TOO_LARGE,
+    Code.UNSUPPORTED_IMAGE_TYPE,
+    Code.ANIMATED,
+    Code.TOO_SMALL,
+    Code.NO_INK,
+    Code.BUSY_WITH_LARGE_IMAGES,
+    Code.BODY_TOO_LARGE,
+    Code.BODY_TIMEOUT,
 )
 BODY_CODES = (Code.UNSUPPORTED_MEDIA_TYPE, Code.MISSING_FILE, Code.BAD_JSON, Code.BAD_BASE64)
 
@@ -84,8 +92,10 @@ def documented(model: type, *codes: Code) -> dict[int | str, dict[str, Any]]:
     by_status: dict[int, list[str]] = {}
     for code in codes:
         by_status.setdefault(STATUS[code], []).append(code.value)
-    return {status: {"model": model, "description": "code: " + ", ".join(names)}
-            for status, names in sorted(by_status.items())}
+    return {
+        status: {"model": model, "description": "code: " + ", ".join(names)}
+        for status, names in sorted(by_status.items())
+    }
 
 
 def body(path: str, code: Code, detail: str) -> bytes:
@@ -99,8 +109,12 @@ def status(path: str, code: Code) -> int:
 
 
 def response(path: str, code: Code, detail: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(body(path, code, detail), status_code=status(path, code), headers=headers,
-                    media_type="application/json")
+    return Response(
+        body(path, code, detail),
+        status_code=status(path, code),
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def refusal_response(request: Request, refusal: Refusal) -> Response:
@@ -117,8 +131,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        code = HTTP_STATUS_CODES.get(exc.status_code, Code.BAD_REQUEST if exc.status_code < 500 else Code.INTERNAL_ERROR)
-        answer = response(request.url.path, code, str(exc.detail), exc.headers)
+        code = HTTP_STATUS_CODES.get(
+            exc.status_code, Code.BAD_REQUEST if exc.status_code < 500 else Code.INTERNAL_ERROR
+        )
+        answer = response(request.url.path, code, str(exc.detail), dict(exc.headers or {}))
         answer.status_code = exc.status_code
         return answer
 

@@ -18,10 +18,16 @@ class PredictRequest(BaseModel):
 class DigitAnswer(BaseModel):
     """What the model says about one digit: the vocabulary /predict, /read and /explain share."""
 
-    label: str = Field(description="the answer's name: for digits, the digit (\"7\"), the best guess when "
-                       "is_digit is false", examples=["7"])
-    digit: int = Field(ge=0, le=9, description="the most probable digit (the best guess when is_digit is false)")
-    confidence: float = Field(ge=0, le=1, description="the probability of that digit, given that it is a digit")
+    label: str = Field(
+        description='the answer\'s name: for digits, the digit ("7"), the best guess when is_digit is false',
+        examples=["7"],
+    )
+    digit: int = Field(
+        ge=0, le=9, description="the most probable digit (the best guess when is_digit is false)"
+    )
+    confidence: float = Field(
+        ge=0, le=1, description="the probability of that digit, given that it is a digit"
+    )
     probabilities: list[float] = Field(
         min_length=10, max_length=10, description="P(0) ... P(9) given that it is a digit, summing to 1"
     )
@@ -51,19 +57,23 @@ class ClassPrediction(BaseModel):
     probabilities: list[float] = Field(description="of each class, in the order of the model card's labels")
     labels: list[str] = Field(description="the classes' names, as in the model card")
     input: list[list[float]] | None = Field(
-        None, description="the 28x28 image the model saw (0 background, 1 the object), when include_input=true"
+        None,
+        description="the 28x28 image the model saw (0 background, 1 the object), when include_input=true",
     )
     model: str = Field(examples=["fashion"])
     model_version: str
 
 
 class DigitReading(DigitAnswer):
-    box: list[int] = Field(min_length=4, max_length=4, description="x, y, width, height in the input image's pixels")
+    box: list[int] = Field(
+        min_length=4, max_length=4, description="x, y, width, height in the input image's pixels"
+    )
 
 
 class Reading(BaseModel):
-    number: str | None = Field(description="the digits left to right, or null when some part is not a digit",
-                               examples=["2026"])
+    number: str | None = Field(
+        description="the digits left to right, or null when some part is not a digit", examples=["2026"]
+    )
     reason: str | None = Field(None, description="why number is null")
     digits: list[DigitReading] = Field(description="each digit found, left to right")
     model_version: str
@@ -74,7 +84,9 @@ class Problem(BaseModel):
     """Every error the API answers, 4xx and 5xx alike."""
 
     detail: str = Field(description="what went wrong, in words")
-    code: Code = Field(description="stable and machine-readable: clients may branch on it", examples=["no_ink"])
+    code: Code = Field(
+        description="stable and machine-readable: clients may branch on it", examples=["no_ink"]
+    )
 
 
 class Health(BaseModel):
@@ -85,16 +97,19 @@ class Readiness(BaseModel):
     ready: bool = Field(description="every model the service serves is loaded and warmed up")
     backend: str
     model_version: str | None = Field(description="the default model's version")
-    models: dict[str, str | None] = Field(description="each model served, by name: its version, or null if "
-                                          "it did not load")
+    models: dict[str, str | None] = Field(
+        description="each model served, by name: its version, or null if it did not load"
+    )
 
 
 class ModelInfo(ModelCard):
     """The served model's card (models/model_card.json), and how the service runs it."""
 
     backend: str
-    outputs: list[str] = Field(description="the name of each of the network's outputs, in order: the labels, then "
-                               "for a digit model \"not a digit\" and \"several digits\"")
+    outputs: list[str] = Field(
+        description="the name of each of the network's outputs, in order: the labels, then "
+        'for a digit model "not a digit" and "several digits"'
+    )
 
 
 class LayerActivations(Layer):
@@ -109,8 +124,10 @@ class LayerActivations(Layer):
         description="the activation shown as white. One scale per layer, its largest |activation|, so the "
         "channels of a layer compare with one another"
     )
-    signed: bool = Field(description="true when the layer has negative values: mid-grey is 0 and black is -scale "
-                                     "(otherwise black is 0)")
+    signed: bool = Field(
+        description="true when the layer has negative values: mid-grey is 0 and black is -scale "
+        "(otherwise black is 0)"
+    )
     values: list[float] | None = Field(None, description="the activations themselves, for layers of units")
 
 
@@ -118,11 +135,15 @@ class Explanation(DigitAnswer):
     """What the network does with the image, layer by layer, and which pixels mattered."""
 
     input: list[list[float]] = Field(description="the 28x28 image the model saw (0 paper, 1 ink)")
-    layers: list[LayerActivations] = Field(description="every layer from input to output, as in the model card")
+    layers: list[LayerActivations] = Field(
+        description="every layer from input to output, as in the model card"
+    )
     attribution: list[list[float]] = Field(
         description="28x28 in [-1, 1]: how much hiding the ink around each pixel (occlusion, a 4 px patch every "
         "3 px) lowers the winning digit's log-odds; positive pushed towards `digit`, negative against"
     )
-    attribution_scale: float = Field(description="the change of the winning digit's log-odds that 1 stands for")
+    attribution_scale: float = Field(
+        description="the change of the winning digit's log-odds that 1 stands for"
+    )
     model_version: str
     model: str = Field(description="the model looked inside (?model=)", examples=["digits"])

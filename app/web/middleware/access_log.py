@@ -52,5 +52,9 @@ class AccessLog:
             log.info("%s %s %s %.2fms", scope["method"], printable(scope["path"]), outcome, elapsed)
             if self.count:
                 route = scope.get("route")  # the matched route's template, never the path a client sent
-                record_request(getattr(route, "path", None), scope["method"],
-                               CLIENT_CLOSED if disconnected else status, elapsed / 1000)
+                record_request(
+                    getattr(route, "path", None),
+                    scope["method"],
+                    CLIENT_CLOSED if disconnected else status,
+                    elapsed / 1000,
+                )

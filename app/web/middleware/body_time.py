@@ -32,7 +32,9 @@ class LimitBodyTime:
                 async with asyncio.timeout_at(deadline):  # a timer, not a task per receive() as wait_for
                     message = await receive()
             except TimeoutError:
-                raise Refusal(Code.BODY_TIMEOUT, f"request body not received within {self.timeout:g} s") from None
+                raise Refusal(
+                    Code.BODY_TIMEOUT, f"request body not received within {self.timeout:g} s"
+                ) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 

@@ -7,8 +7,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
-        (b"default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
-         b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+        (
+            b"default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; "
+            b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        ),
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

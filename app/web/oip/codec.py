@@ -31,11 +31,21 @@ NUMPY_TYPES = {"FP32": "<f4", "INT32": "<i4", "BOOL": "?"}  # and BYTES, packed 
 
 def input_metadata(model: Classifier) -> list[TensorMetadata]:
     return [
-        TensorMetadata(name=IMAGE, datatype="FP32", shape=[-1, SIZE, SIZE, 1],
-                       parameters={"meaning": f"model inputs: {model.task.input_meaning}; send this or image_bytes"}),
-        TensorMetadata(name=IMAGE_BYTES, datatype="BYTES", shape=[-1],
-                       parameters={"meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), preprocessed as /predict "
-                                   "does; send this or image"}),
+        TensorMetadata(
+            name=IMAGE,
+            datatype="FP32",
+            shape=[-1, SIZE, SIZE, 1],
+            parameters={"meaning": f"model inputs: {model.task.input_meaning}; send this or image_bytes"},
+        ),
+        TensorMetadata(
+            name=IMAGE_BYTES,
+            datatype="BYTES",
+            shape=[-1],
+            parameters={
+                "meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), preprocessed as /predict "
+                "does; send this or image"
+            },
+        ),
     ]
 
 
@@ -45,8 +55,12 @@ def outputs(model: Classifier, results: list[Classification]) -> dict[str, tuple
         "label": ("BYTES", np.array([r.label for r in results], object)),
         "digit" if model.reads_digits else "index": ("INT32", np.array([r.index for r in results], np.int32)),
         "confidence": ("FP32", np.array([r.confidence for r in results], np.float32)),
-        "probabilities": ("FP32", np.array([r.probabilities for r in results], np.float32)
-                          .reshape(len(results), len(model.task.labels))),
+        "probabilities": (
+            "FP32",
+            np.array([r.probabilities for r in results], np.float32).reshape(
+                len(results), len(model.task.labels)
+            ),
+        ),
     }
     if model.reads_digits:
         tensors["is_digit"] = ("BOOL", np.array([r.is_digit for r in results], bool))
@@ -55,8 +69,10 @@ def outputs(model: Classifier, results: list[Classification]) -> dict[str, tuple
 
 
 def output_metadata(model: Classifier) -> list[TensorMetadata]:
-    return [TensorMetadata(name=name, datatype=datatype, shape=[-1, *values.shape[1:]])
-            for name, (datatype, values) in outputs(model, []).items()]
+    return [
+        TensorMetadata(name=name, datatype=datatype, shape=[-1, *values.shape[1:]])
+        for name, (datatype, values) in outputs(model, []).items()
+    ]
 
 
 def parse(body: bytes, header_length: str | None) -> tuple[InferenceRequest, memoryview]:
@@ -65,9 +81,11 @@ def parse(body: bytes, header_length: str | None) -> tuple[InferenceRequest, mem
     if header_length is not None:
         # ASCII digits only: "²".isdigit() is true, and int() refuses it.
         if not (header_length.isascii() and header_length.isdigit()) or int(header_length) > len(body):
-            raise Refusal(Code.BAD_REQUEST,
-                          f"{HEADER_LENGTH} must be the JSON's length, at most the body's {len(body)} bytes")
-        body, binary = body[:int(header_length)], memoryview(body)[int(header_length):]
+            raise Refusal(
+                Code.BAD_REQUEST,
+                f"{HEADER_LENGTH} must be the JSON's length, at most the body's {len(body)} bytes",
+            )
+        body, binary = body[: int(header_length)], memoryview(body)[int(header_length) :]
     try:
         return InferenceRequest.model_validate_json(body), binary
     except ValidationError as exc:
@@ -85,7 +103,9 @@ def batch_size(tensor: RequestInput, max_batch: int) -> int:
         raise Refusal(Code.BAD_DATATYPE, f"input {tensor.name} must be {datatype}, not {tensor.datatype}")
     if len(tensor.shape) != 1 + len(item_shape) or tensor.shape[1:] != item_shape or tensor.shape[0] < 1:
         shape = [-1, *item_shape]
-        raise Refusal(Code.BAD_SHAPE, f"input {tensor.name} must have shape {shape} (n >= 1), not {tensor.shape}")
+        raise Refusal(
+            Code.BAD_SHAPE, f"input {tensor.name} must have shape {shape} (n >= 1), not {tensor.shape}"
+        )
     if tensor.shape[0] > max_batch:
         raise Refusal(Code.BATCH_TOO_LARGE, f"{tensor.shape[0]} images in one request; at most {max_batch}")
     return tensor.shape[0]
@@ -98,11 +118,15 @@ def binary_data(tensor: RequestInput, binary: memoryview) -> memoryview | None:
         if tensor.data is None:
             raise Refusal(Code.BAD_DATA, f"input {tensor.name} has neither data nor binary_data_size")
         if len(binary):
-            raise Refusal(Code.BAD_BINARY_DATA, "binary data after the JSON, but no input has binary_data_size")
+            raise Refusal(
+                Code.BAD_BINARY_DATA, "binary data after the JSON, but no input has binary_data_size"
+            )
         return None
     if not isinstance(size, int) or size < 0 or size != len(binary):
-        raise Refusal(Code.BAD_BINARY_DATA,
-                      f"binary_data_size {size!r} does not match the {len(binary)} bytes after the JSON")
+        raise Refusal(
+            Code.BAD_BINARY_DATA,
+            f"binary_data_size {size!r} does not match the {len(binary)} bytes after the JSON",
+        )
     return binary
 
 
@@ -117,27 +141,40 @@ def floats(tensor: RequestInput, n: int, binary: memoryview | None) -> np.ndarra
         try:
             values = np.asarray(tensor.data, dtype=np.float32).reshape(-1)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise Refusal(Code.BAD_DATA, f"input {tensor.name}: data must be numbers, flat or nested") from exc
+            raise Refusal(
+                Code.BAD_DATA, f"input {tensor.name}: data must be numbers, flat or nested"
+            ) from exc
         if values.size != elements:
-            raise Refusal(Code.BAD_DATA, f"input {tensor.name}: {values.size} values for shape {tensor.shape}")
+            raise Refusal(
+                Code.BAD_DATA, f"input {tensor.name}: {values.size} values for shape {tensor.shape}"
+            )
     if not np.all((values >= 0) & (values <= 1)):  # NaN too
-        raise Refusal(Code.BAD_DATA, f"input {tensor.name}: values must be in [0, 1], as the model's own inputs")
+        raise Refusal(
+            Code.BAD_DATA, f"input {tensor.name}: values must be in [0, 1], as the model's own inputs"
+        )
     return values.reshape(n, SIZE, SIZE)
 
 
 def images(tensor: RequestInput, n: int, binary: memoryview | None) -> list[bytes]:
     """n encoded images."""
     if binary is not None:  # each element: its length, 4 bytes little-endian, then its bytes
-        found, at, size = [], 0, 0
+        found: list[bytes] = []
+        at = size = 0
         while at + 4 <= len(binary) and len(found) < n:
-            size = int.from_bytes(binary[at:at + 4], "little")
-            found.append(bytes(binary[at + 4:at + 4 + size]))
+            size = int.from_bytes(binary[at : at + 4], "little")
+            found.append(bytes(binary[at + 4 : at + 4 + size]))
             at += 4 + size
         if len(found) != n or at != len(binary) or len(found[-1]) != size:
-            raise Refusal(Code.BAD_BINARY_DATA,
-                          f"binary BYTES data does not hold the {n} elements of shape {tensor.shape}")
+            raise Refusal(
+                Code.BAD_BINARY_DATA,
+                f"binary BYTES data does not hold the {n} elements of shape {tensor.shape}",
+            )
         return found
-    if not isinstance(tensor.data, list) or len(tensor.data) != n or not all(isinstance(d, str) for d in tensor.data):
+    if (
+        not isinstance(tensor.data, list)
+        or len(tensor.data) != n
+        or not all(isinstance(d, str) for d in tensor.data)
+    ):
         raise Refusal(Code.BAD_DATA, f"input {tensor.name}: data must be {n} base64 strings")
     try:
         return [base64.b64decode(item, validate=True) for item in tensor.data]
@@ -154,7 +191,9 @@ def wanted_outputs(request: InferenceRequest, model: Classifier) -> list[Request
     seen: set[str] = set()
     for output in request.outputs:
         if output.name not in names:
-            raise Refusal(Code.BAD_OUTPUT_NAME, f"unknown output {output.name!r}: choose from {', '.join(names)}")
+            raise Refusal(
+                Code.BAD_OUTPUT_NAME, f"unknown output {output.name!r}: choose from {', '.join(names)}"
+            )
         if output.name in seen:
             raise Refusal(Code.BAD_OUTPUT_NAME, f"output {output.name!r} asked for more than once")
         seen.add(output.name)
@@ -170,8 +209,9 @@ def raw(datatype: str, values: np.ndarray) -> bytes:
     return values.astype(NUMPY_TYPES[datatype]).tobytes()
 
 
-def encode(request: InferenceRequest, wanted: list[RequestOutput], model: Classifier,
-           results: list[Classification]) -> tuple[bytes, int | None]:
+def encode(
+    request: InferenceRequest, wanted: list[RequestOutput], model: Classifier, results: list[Classification]
+) -> tuple[bytes, int | None]:
     """The answer's bytes, and the JSON's length when binary tensor data follows it."""
     tensors = outputs(model, results)
     everything_binary = bool((request.parameters or {}).get("binary_data_output", False))
@@ -181,13 +221,28 @@ def encode(request: InferenceRequest, wanted: list[RequestOutput], model: Classi
         if (output.parameters or {}).get("binary_data", everything_binary):
             data = raw(datatype, values)
             buffers.append(data)
-            answers.append(ResponseOutput(name=output.name, shape=list(values.shape), datatype=datatype,
-                                          parameters={"binary_data_size": len(data)}))
+            answers.append(
+                ResponseOutput(
+                    name=output.name,
+                    shape=list(values.shape),
+                    datatype=datatype,
+                    parameters={"binary_data_size": len(data)},
+                )
+            )
         else:
-            answers.append(ResponseOutput(name=output.name, shape=list(values.shape), datatype=datatype,
-                                          data=values.reshape(-1).tolist()))
-    head = InferenceResponse(model_name=model.name, model_version=model.version, id=request.id,
-                             outputs=answers).model_dump_json(exclude_none=True).encode()
+            answers.append(
+                ResponseOutput(
+                    name=output.name,
+                    shape=list(values.shape),
+                    datatype=datatype,
+                    data=values.reshape(-1).tolist(),
+                )
+            )
+    head = (
+        InferenceResponse(model_name=model.name, model_version=model.version, id=request.id, outputs=answers)
+        .model_dump_json(exclude_none=True)
+        .encode()
+    )
     if not buffers:
         return head, None
     return b"".join([head, *buffers]), len(head)

@@ -36,8 +36,17 @@ PLATFORM = "litert"
 BINARY_EXTENSION = "binary_tensor_data"
 MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED)
 INFER_CODES = (
-    *MODEL_CODES, *IMAGE_CODES, Code.BAD_REQUEST, Code.BAD_INPUT_NAME, Code.BAD_OUTPUT_NAME, Code.BAD_DATATYPE,
-    Code.BAD_SHAPE, Code.BAD_DATA, Code.BAD_BINARY_DATA, Code.BAD_BASE64, Code.BATCH_TOO_LARGE,
+    *MODEL_CODES,
+    *IMAGE_CODES,
+    Code.BAD_REQUEST,
+    Code.BAD_INPUT_NAME,
+    Code.BAD_OUTPUT_NAME,
+    Code.BAD_DATATYPE,
+    Code.BAD_SHAPE,
+    Code.BAD_DATA,
+    Code.BAD_BINARY_DATA,
+    Code.BAD_BASE64,
+    Code.BATCH_TOO_LARGE,
     Code.UNSUPPORTED_CONTENT_ENCODING,
 )
 INFER_BODY = {
@@ -58,7 +67,9 @@ async def live() -> Live:
     return Live(live=True)
 
 
-@router.get("/health/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness (OIP)")
+@router.get(
+    "/health/ready", response_model=Ready, responses={503: {"model": Ready}}, summary="Readiness (OIP)"
+)
 async def ready(registry: RegistryDep) -> Response:
     return JSONResponse(Ready(ready=registry.ready).model_dump(), status_code=200 if registry.ready else 503)
 
@@ -68,32 +79,68 @@ async def server_metadata(request: Request) -> ServerMetadata:
     return ServerMetadata(name=request.app.title, version=request.app.version, extensions=[BINARY_EXTENSION])
 
 
-@router.get("/models/{name}", response_model=ModelMetadata, responses=documented(ErrorBody, *MODEL_CODES),
-            summary="Model metadata (OIP)")
-@router.get("/models/{name}/versions/{version}", response_model=ModelMetadata,
-            responses=documented(ErrorBody, *MODEL_CODES), summary="Model metadata, one version (OIP)")
+@router.get(
+    "/models/{name}",
+    response_model=ModelMetadata,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model metadata (OIP)",
+)
+@router.get(
+    "/models/{name}/versions/{version}",
+    response_model=ModelMetadata,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model metadata, one version (OIP)",
+)
 async def model_metadata(name: str, registry: RegistryDep, version: str | None = None) -> ModelMetadata:
     model = registry.get(name, version)
-    return ModelMetadata(name=model.name, versions=[model.version], platform=PLATFORM,
-                         inputs=codec.input_metadata(model), outputs=codec.output_metadata(model))
+    return ModelMetadata(
+        name=model.name,
+        versions=[model.version],
+        platform=PLATFORM,
+        inputs=codec.input_metadata(model),
+        outputs=codec.output_metadata(model),
+    )
 
 
-@router.get("/models/{name}/ready", response_model=ModelReady, responses=documented(ErrorBody, *MODEL_CODES),
-            summary="Model readiness (OIP)")
-@router.get("/models/{name}/versions/{version}/ready", response_model=ModelReady,
-            responses=documented(ErrorBody, *MODEL_CODES), summary="Model readiness, one version (OIP)")
+@router.get(
+    "/models/{name}/ready",
+    response_model=ModelReady,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model readiness (OIP)",
+)
+@router.get(
+    "/models/{name}/versions/{version}/ready",
+    response_model=ModelReady,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model readiness, one version (OIP)",
+)
 async def model_ready(name: str, registry: RegistryDep, version: str | None = None) -> ModelReady:
     registry.get(name, version)
     return ModelReady(name=name, ready=True)
 
 
-@router.post("/models/{name}/infer", response_model=InferenceResponse, responses=documented(ErrorBody, *INFER_CODES),
-             openapi_extra={"requestBody": INFER_BODY}, summary="Read a batch of images (OIP)")
-@router.post("/models/{name}/versions/{version}/infer", response_model=InferenceResponse,
-             responses=documented(ErrorBody, *INFER_CODES), openapi_extra={"requestBody": INFER_BODY},
-             summary="Read a batch of images, one version (OIP)")
-async def infer(name: str, request: Request, registry: RegistryDep, executor: ExecutorDep,
-                settings: SettingsDep, version: str | None = None) -> Response:
+@router.post(
+    "/models/{name}/infer",
+    response_model=InferenceResponse,
+    responses=documented(ErrorBody, *INFER_CODES),
+    openapi_extra={"requestBody": INFER_BODY},
+    summary="Read a batch of images (OIP)",
+)
+@router.post(
+    "/models/{name}/versions/{version}/infer",
+    response_model=InferenceResponse,
+    responses=documented(ErrorBody, *INFER_CODES),
+    openapi_extra={"requestBody": INFER_BODY},
+    summary="Read a batch of images, one version (OIP)",
+)
+async def infer(
+    name: str,
+    request: Request,
+    registry: RegistryDep,
+    executor: ExecutorDep,
+    settings: SettingsDep,
+    version: str | None = None,
+) -> Response:
     model = registry.get(name, version)
     if request.headers.get("content-encoding", "identity").lower() != "identity":
         raise Refusal(Code.UNSUPPORTED_CONTENT_ENCODING, "compressed request bodies are not accepted")
@@ -112,4 +159,6 @@ async def infer(name: str, request: Request, registry: RegistryDep, executor: Ex
     answer, json_length = codec.encode(inference, wanted, model, results)
     if json_length is None:
         return Response(answer, media_type="application/json")
-    return Response(answer, media_type="application/octet-stream", headers={codec.HEADER_LENGTH: str(json_length)})
+    return Response(
+        answer, media_type="application/octet-stream", headers={codec.HEADER_LENGTH: str(json_length)}
+    )

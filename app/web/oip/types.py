@@ -57,8 +57,10 @@ class RequestInput(BaseModel):
     datatype: str
     parameters: dict[str, Any] | None = None
     data: list[Any] | None = Field(
-        None, description="row-major, flat or nested; for BYTES, base64 strings. Absent when the tensor comes "
-        "after the JSON (parameters.binary_data_size)")
+        None,
+        description="row-major, flat or nested; for BYTES, base64 strings. Absent when the tensor comes "
+        "after the JSON (parameters.binary_data_size)",
+    )
 
 
 class RequestOutput(BaseModel):
@@ -69,7 +71,9 @@ class RequestOutput(BaseModel):
 class InferenceRequest(BaseModel):
     id: str | None = None
     parameters: dict[str, Any] | None = None
-    inputs: list[RequestInput] = Field(min_length=1, max_length=1, description=f"one: {IMAGE} or {IMAGE_BYTES}")
+    inputs: list[RequestInput] = Field(
+        min_length=1, max_length=1, description=f"one: {IMAGE} or {IMAGE_BYTES}"
+    )
     outputs: list[RequestOutput] | None = Field(None, description="the outputs wanted; all when absent")
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from app.core.classifier import Classification, Classifier
 from app.core.errors import Code
+from app.settings import Settings
 from app.web import bodies, metrics
 from app.web.deps import ClassifierDep, DigitClassifierDep, ExecutorDep, ExplainerDep, SettingsDep
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
@@ -27,7 +28,6 @@ from app.web.schemas import (
     Problem,
     Reading,
 )
-from app.settings import Settings
 
 router = APIRouter()
 T = TypeVar("T")
@@ -54,13 +54,22 @@ def _answer(result: Classification, include_input: bool) -> dict:
     }
 
 
-def _prediction(classifier: Classifier, result: Classification, include_input: bool) -> Prediction | ClassPrediction:
+def _prediction(
+    classifier: Classifier, result: Classification, include_input: bool
+) -> Prediction | ClassPrediction:
     if classifier.reads_digits:
-        return Prediction(**_answer(result, include_input), model=classifier.name, model_version=classifier.version)
+        return Prediction(
+            **_answer(result, include_input), model=classifier.name, model_version=classifier.version
+        )
     return ClassPrediction(
-        label=result.label, index=result.index, confidence=result.confidence, probabilities=result.probabilities,
-        labels=list(classifier.task.labels), input=result.model_input.round(3).tolist() if include_input else None,
-        model=classifier.name, model_version=classifier.version,
+        label=result.label,
+        index=result.index,
+        confidence=result.confidence,
+        probabilities=result.probabilities,
+        labels=list(classifier.task.labels),
+        input=result.model_input.round(3).tolist() if include_input else None,
+        model=classifier.name,
+        model_version=classifier.version,
     )
 
 
@@ -74,32 +83,53 @@ def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Respo
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
-@router.post("/predict", response_model=Prediction | ClassPrediction,
-             responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *MODEL_CODES),
-             openapi_extra={"requestBody": bodies.OPENAPI},
-             summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes")
-async def predict(request: Request, classifier: ClassifierDep, executor: ExecutorDep, settings: SettingsDep,
-                  include_input: bool = INCLUDE_INPUT) -> Response:
+@router.post(
+    "/predict",
+    response_model=Prediction | ClassPrediction,
+    responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *MODEL_CODES),
+    openapi_extra={"requestBody": bodies.OPENAPI},
+    summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes",
+)
+async def predict(
+    request: Request,
+    classifier: ClassifierDep,
+    executor: ExecutorDep,
+    settings: SettingsDep,
+    include_input: bool = INCLUDE_INPUT,
+) -> Response:
     result = await _in_pool(executor, classifier.classify, await bodies.image_bytes(request))
     _count(settings, classifier, [result])
     return _json(_prediction(classifier, result, include_input))
 
 
-@router.post("/read", response_model=Reading,
-             responses=documented(Problem, *IMAGE_CODES, Code.TOO_MANY_DIGITS, *BODY_CODES, *DIGIT_MODEL_CODES),
-             openapi_extra={"requestBody": bodies.OPENAPI},
-             summary="Read a number: every digit in an image, left to right, with a box for each")
-async def read(request: Request, classifier: DigitClassifierDep, executor: ExecutorDep, settings: SettingsDep,
-               include_input: bool = INCLUDE_INPUT) -> Response:
+@router.post(
+    "/read",
+    response_model=Reading,
+    responses=documented(Problem, *IMAGE_CODES, Code.TOO_MANY_DIGITS, *BODY_CODES, *DIGIT_MODEL_CODES),
+    openapi_extra={"requestBody": bodies.OPENAPI},
+    summary="Read a number: every digit in an image, left to right, with a box for each",
+)
+async def read(
+    request: Request,
+    classifier: DigitClassifierDep,
+    executor: ExecutorDep,
+    settings: SettingsDep,
+    include_input: bool = INCLUDE_INPUT,
+) -> Response:
     reading = await _in_pool(executor, classifier.read, await bodies.image_bytes(request))
     _count(settings, classifier, [result for _, result in reading.digits])
-    return _json(Reading(
-        number=reading.number,
-        reason=reading.reason,
-        digits=[DigitReading(box=list(box), **_answer(result, include_input)) for box, result in reading.digits],
-        model_version=classifier.version,
-        model=classifier.name,
-    ))
+    return _json(
+        Reading(
+            number=reading.number,
+            reason=reading.reason,
+            digits=[
+                DigitReading(box=list(box), **_answer(result, include_input))
+                for box, result in reading.digits
+            ],
+            model_version=classifier.version,
+            model=classifier.name,
+        )
+    )
 
 
 def _rounded(values: np.ndarray, decimals: int) -> list:
@@ -107,13 +137,18 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     return values.astype(float).round(decimals).tolist()
 
 
-@router.post("/explain", response_model=Explanation,
-             responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *DIGIT_MODEL_CODES,
-                                  Code.LAYERS_MODEL_NOT_LOADED),
-             openapi_extra={"requestBody": bodies.OPENAPI},
-             summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered")
-async def explain(request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep,
-                  executor: ExecutorDep) -> Response:
+@router.post(
+    "/explain",
+    response_model=Explanation,
+    responses=documented(
+        Problem, *IMAGE_CODES, *BODY_CODES, *DIGIT_MODEL_CODES, Code.LAYERS_MODEL_NOT_LOADED
+    ),
+    openapi_extra={"requestBody": bodies.OPENAPI},
+    summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered",
+)
+async def explain(
+    request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, executor: ExecutorDep
+) -> Response:
     result = await _in_pool(executor, explainer.explain, await bodies.image_bytes(request))
     layers = [
         LayerActivations(
@@ -126,17 +161,19 @@ async def explain(request: Request, classifier: DigitClassifierDep, explainer: E
         )
         for shown in result.layers
     ]
-    return _json(Explanation(
-        label=str(result.digit),
-        digit=result.digit,
-        confidence=float(result.digits[result.digit]),
-        probabilities=result.digits.tolist(),
-        is_digit=result.is_digit,
-        not_digit_score=result.not_digit_score,
-        input=_rounded(result.model_input, 3),
-        layers=layers,
-        attribution=_rounded(result.attribution, 3),
-        attribution_scale=result.attribution_scale,
-        model_version=explainer.version,
-        model=classifier.name,
-    ))
+    return _json(
+        Explanation(
+            label=str(result.digit),
+            digit=result.digit,
+            confidence=float(result.digits[result.digit]),
+            probabilities=result.digits.tolist(),
+            is_digit=result.is_digit,
+            not_digit_score=result.not_digit_score,
+            input=_rounded(result.model_input, 3),
+            layers=layers,
+            attribution=_rounded(result.attribution, 3),
+            attribution_scale=result.attribution_scale,
+            model_version=explainer.version,
+            model=classifier.name,
+        )
+    )

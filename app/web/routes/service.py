@@ -20,8 +20,12 @@ async def health() -> Health:
     return Health()
 
 
-@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}},
-            summary="Readiness: every model is loaded and warmed up")
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness}},
+    summary="Readiness: every model is loaded and warmed up",
+)
 async def ready(registry: RegistryDep, settings: SettingsDep) -> Response:
     versions = registry.versions()
     readiness = Readiness(
@@ -33,16 +37,23 @@ async def ready(registry: RegistryDep, settings: SettingsDep) -> Response:
     return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
 
-@router.get("/model", response_model=ModelInfo,
-            responses=documented(Problem, Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST),
-            summary="A model's card (?model=): version, accuracy, labels, not-a-digit threshold, training data")
+@router.get(
+    "/model",
+    response_model=ModelInfo,
+    responses=documented(Problem, Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST),
+    summary="A model's card (?model=): version, accuracy, labels, not-a-digit threshold, training data",
+)
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     outputs = [*classifier.task.labels, *(NOT_A_DIGIT_LABELS if classifier.task.rejects else ())]
     return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend, outputs=outputs)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses=documented(Problem, Code.METRICS_DISABLED),
-            summary="Prometheus metrics: requests, latency, answers by digit, model version")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses=documented(Problem, Code.METRICS_DISABLED),
+    summary="Prometheus metrics: requests, latency, answers by digit, model version",
+)
 async def metrics_exposition(settings: SettingsDep) -> Response:
     if not settings.metrics:
         raise Refusal(Code.METRICS_DISABLED, "metrics are off (DIGITPAD_METRICS=false)")
