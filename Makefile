@@ -11,17 +11,23 @@ TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 font
 	fonts-kaushanscript fonts-kristi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve-deps test-deps train-data train train-fashion evaluate benchmark docker clean
+.PHONY: run test serve-deps test-deps train-data train train-fashion train-dense evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-serve-deps: $(BIN)/python
+# Stamps: pip runs again only when pyproject.toml changed since the last install.
+$(VENV)/.serve-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	touch $@
 
-test-deps: $(BIN)/python
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.serve-deps
+
+serve-deps: $(VENV)/.serve-deps
+test-deps: $(VENV)/.test-deps
 
 run: serve-deps
 	$(BIN)/digitpad-serve
@@ -32,13 +38,18 @@ train-data:
 
 test: test-deps train-data
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 train: test-deps train-data
 	$(BIN)/digitpad-train --data-dir ../shared/data/mnist
 
 train-fashion: test-deps train-data
-	$(BIN)/digitpad-train --dataset fashion
+	$(BIN)/digitpad-train --recipe fashion
+
+train-dense: test-deps train-data
+	$(BIN)/digitpad-train --recipe dense --data-dir ../shared/data/mnist
 
 evaluate: test-deps train-data
 	$(BIN)/digitpad-evaluate --data-dir ../shared/data/mnist

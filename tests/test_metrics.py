@@ -107,3 +107,11 @@ def test_off_counts_nothing_and_answers_404(client):
     after = samples(client.get("/metrics").text)
     counted = [k for k in after if k[0] == "digitpad_predictions_total" or ("handler", "/predict") in k[1]]
     assert counted and all(after[k] == before.get(k) for k in counted)
+
+
+def test_made_up_methods_share_one_label(client):
+    for method in ("PROPFIND", "LOCK", "FOO"):
+        client.request(method, "/health")
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    methods = {s.labels["method"] for s in families["http_requests"].samples}
+    assert "other" in methods and not methods & {"PROPFIND", "LOCK", "FOO"}

@@ -275,3 +275,29 @@ def test_any_inference_request_gets_an_answer_or_the_protocol_error(client, tens
     assert response.status_code in (200, 400, 413), response.text
     if response.status_code != 200:
         assert set(response.json()) == {"error", "code"}
+
+
+def test_an_output_asked_for_twice_is_refused_before_any_work(client):
+    request = {
+        "inputs": [{"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [0.0] * 784}],
+        "outputs": [{"name": "probabilities"}] * 3000,
+    }
+    response = client.post(INFER, json=request)
+    assert response.status_code == 400 and response.json()["code"] == "bad_output_name"
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"content": b'{"inputs": []}', "headers": {"inference-header-content-length": b"\xb2"}},
+        {
+            "content": b'{"inputs": [{"name": "image", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [1'
+            + b"0" * 400
+            + b"]}]}",
+            "headers": {"content-type": "application/json"},
+        },
+    ],
+)
+def test_odd_numbers_are_a_bad_request_not_a_500(client, request_kwargs):
+    response = client.post(INFER, **request_kwargs)
+    assert response.status_code == 400 and set(response.json()) == {"error", "code"}

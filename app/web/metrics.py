@@ -34,7 +34,10 @@ disable_created_metrics()  # the *_created series double the exposition and no d
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 NOT_A_DIGIT = "not_a_digit"
-UNMATCHED = "none"  # the handler of a request no route matched: one label, whatever the path
+UNMATCHED = "none"
+# Label values from a closed set: a client cannot create series with made-up methods.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+OTHER_METHOD = "other"  # the handler of a request no route matched: one label, whatever the path
 # The service answers in about 2 ms; a large photo takes 100 ms or more.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -58,6 +61,7 @@ MODEL_INFO = Gauge(
 
 def record_request(handler: str | None, method: str, status: int, seconds: float) -> None:
     handler = handler or UNMATCHED
+    method = method if method in METHODS else OTHER_METHOD
     REQUESTS.labels(handler, method, str(status)).inc()
     LATENCY.labels(handler, method).observe(seconds)
 
