@@ -11,8 +11,10 @@ or all but one while the other idled (benchmarks/workers.py).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -35,7 +37,16 @@ from app.web.head_limits import HeadLimitsProtocol
 log = logging.getLogger("digitpad")
 APP = "app.web.main:app"
 STARTUP_FAILURE = 3  # uvicorn's and gunicorn's exit code for a worker that could not start
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # as app.web.metrics reads it
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h  # as app.web.metrics reads it
+
+
+def die_with_parent() -> None:
+    """SIGTERM to this process when its parent dies (Linux's PR_SET_PDEATHSIG)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            log.warning("workers will not die with their master: prctl failed (errno %d)", ctypes.get_errno())
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -61,6 +72,14 @@ class Worker(UvicornWorker):
     """A gunicorn worker that runs uvicorn as a single-process digitpad-serve does."""
 
     CONFIG_KWARGS: ClassVar[dict] = {"loop": "auto", "http": HeadLimitsProtocol, "access_log": False}
+
+    def init_process(self) -> None:
+        # A worker whose master is killed (SIGKILL: no chance to stop its workers) would
+        # keep serving beside a new instance on the same port: it dies with its master.
+        die_with_parent()
+        if os.getppid() != self.ppid:  # the master died before the line above
+            sys.exit(STARTUP_FAILURE)
+        super().init_process()
 
 
 class Workers(BaseApplication):

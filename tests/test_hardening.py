@@ -126,6 +126,18 @@ def burst(
 # 1. Images that cost much more to decode than their size says.
 
 
+def test_a_progressive_jpeg_is_charged_for_its_coefficients_before_decoding():
+    """libjpeg keeps every coefficient of a progressive JPEG, whatever size it is drafted
+    to: 2 bytes a sample of the full image (a 6324x6324 RGB one took 239 MiB)."""
+    photo = Image.new("RGB", (1200, 1000), "white")
+    baseline, progressive = encode(photo, "JPEG"), encode(photo, "JPEG", progressive=True)
+    limits = Limits(MAX_PIXELS, 5_000_000, 10**9, 1, 0)  # 1200 x 1000 x 3 x 2 = 7.2 MB of coefficients
+    assert decode(baseline, limits).size == (1200, 1000)
+    with pytest.raises(Refusal, match="bytes decoded") as error:
+        decode(progressive, limits)
+    assert error.value.code is Code.IMAGE_TOO_LARGE
+
+
 def test_deep_images_get_a_lower_pixel_allowance():
     limits = Limits(MAX_PIXELS, 1_000_000, 10**9, 1, 0)
     grey = encode(Image.new("L", (600, 600)))  # 360,000 bytes decoded

@@ -1,6 +1,7 @@
 """digitpad-serve's workers (several, under gunicorn, on Linux) and its start-up checks."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from support.servers import ROOT, free_port
+from support.servers import ROOT, free_port, running_server
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT workers are Linux only")
 
@@ -145,3 +146,33 @@ def test_a_corrupt_model_file_stops_the_start_in_one_line(tmp_path, damage):
     assert (
         "cannot be loaded" in result.stderr and "digits" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_workers_die_with_a_killed_master():
+    """SIGKILL gives gunicorn's master no chance to stop its workers: they must not go on
+    serving (beside a new instance on the same port)."""
+    with running_server(DIGITPAD_WORKERS="2") as server:
+        workers = [
+            int(pid)
+            for pid in subprocess.run(
+                ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+        ]
+        assert len(workers) == 2
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in workers)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{server.url}/ready", timeout=2)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, only not yet reaped
+        return stat.read().split(") ")[1][0] != "Z"

@@ -27,6 +27,14 @@ def decoded_bytes(image: Image.Image) -> int:
     return image.width * image.height * (1 if one_byte else 4)
 
 
+def progressive_jpeg_bytes(image: Image.Image) -> int:
+    """What libjpeg holds to decode a progressive JPEG, known from its header: every DCT
+    coefficient of the full image, 2 bytes each, whatever size it is drafted to."""
+    if image.format != "JPEG" or not image.info.get("progressive"):
+        return 0
+    return image.width * image.height * len(image.getbands()) * 2
+
+
 def _wait_for_a_large_slot(image: Image.Image, limits: Limits) -> None:
     """Holds one of the large-image slots for as long as `image` lives.
 
@@ -89,6 +97,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     if getattr(image, "is_animated", False):
         raise Refusal(Code.ANIMATED, "animated images are not supported; send a single frame")
 
+    coefficients = progressive_jpeg_bytes(image)
     try:
         if image.format == "JPEG":
             image.draft(image.mode, (DRAFT_SIDE, DRAFT_SIDE))  # sets the size the decoder will produce
@@ -96,7 +105,7 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
             image.info["scale"] = width / image.width
     except Exception as exc:
         raise Refusal(Code.UNDECODABLE_IMAGE, f"corrupt image: {exc}") from exc
-    size = decoded_bytes(image)
+    size = max(decoded_bytes(image), coefficients)
     if size > limits.max_decoded_bytes:
         raise Refusal(
             Code.IMAGE_TOO_LARGE,

@@ -63,7 +63,9 @@ class _Part:
     ink: np.ndarray  # the part's own ink, cropped to its box (zero where other parts are)
     top: int
     left: int
-    outputs: np.ndarray = field(default_factory=lambda: NOT_JUDGED)  # the judge's (12,) probabilities, once asked
+    outputs: np.ndarray = field(
+        default_factory=lambda: NOT_JUDGED
+    )  # the judge's (12,) probabilities, once asked
 
     @property
     def width(self) -> int:
