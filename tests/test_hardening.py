@@ -7,6 +7,7 @@ The server tests run a real digitpad-serve process with the committed model.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -370,3 +371,46 @@ def test_cache_control_and_permissions_policy(tmp_path):
     for response in (page, script, missing, health):
         assert "camera=()" in response.headers["permissions-policy"]
         assert "microphone=()" in response.headers["permissions-policy"]
+
+
+def test_a_full_disk_while_spooling_an_upload_is_a_507(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("starlette.formparsers.SpooledTemporaryFile.write", full)
+    with TestClient(create_app(Settings())) as client:
+        response = client.post("/predict", files={"file": ("seven.png", NORMAL_PNG, "image/png")})
+    assert response.status_code == 507 and response.json()["code"] == "insufficient_storage"
+
+
+def test_an_unexpected_error_is_a_500_in_the_vocabulary_with_the_security_headers(monkeypatch):
+    def broken(self, data):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("app.core.classifier.Classifier.classify", broken)
+    with TestClient(create_app(Settings()), raise_server_exceptions=False) as client:
+        response = client.post("/predict", content=NORMAL_PNG, headers={"content-type": "image/png"})
+    assert response.status_code == 500 and response.json() == {
+        "detail": "internal error; it has been logged",
+        "code": "internal_error",
+    }
+    assert "content-security-policy" in response.headers and "a bug" not in response.text
+
+
+def test_no_redirect_names_the_host_the_client_sent_and_head_works(client):
+    slash = client.get("/health/", headers={"host": "evil.example"}, follow_redirects=False)
+    assert slash.status_code == 404 and "evil.example" not in slash.headers.get("location", "")
+    for path in ("/health", "/ready", "/model", "/", "/v2/health/live"):
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b"", path
+
+
+@linux_only
+def test_a_malformed_request_gets_the_vocabulary_and_the_security_headers(tmp_path):
+    with logged_server(tmp_path) as (server, _), socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and b'"code":"bad_request"' in answer
+    assert b"content-security-policy" in answer

@@ -10,13 +10,17 @@ import json
 import numpy as np
 import pytest
 import tritonclient.http as triton
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from tritonclient.utils import InferenceServerException
 
 from app.core.decode import decode
 from app.core.limits import Limits
 from app.core.preprocess import to_model_input
+from app.settings import Settings
+from app.web.main import create_app
 from support.drawing import draw, encode
 
 IMAGES = [encode(draw(digit)) for digit in (0, 1, 2, 4, 5, 6, 7)] + [encode(draw("A"))]
@@ -301,3 +305,13 @@ def test_an_output_asked_for_twice_is_refused_before_any_work(client):
 def test_odd_numbers_are_a_bad_request_not_a_500(client, request_kwargs):
     response = client.post(INFER, **request_kwargs)
     assert response.status_code == 400 and set(response.json()) == {"error", "code"}
+
+
+def test_a_batch_holds_at_most_the_pixels_of_one_image():
+    app = create_app(Settings(max_pixels=1_000_000))
+    big = encode(Image.new("L", (900, 900), 255))  # 0.81 Mpx each: one passes the limit, two together do not
+    images = [base64.b64encode(big).decode()] * 2
+    request = {"inputs": [{"name": "image_bytes", "shape": [2], "datatype": "BYTES", "data": images}]}
+    with TestClient(app) as client:
+        response = client.post(INFER, json=request)
+    assert response.status_code == 413 and response.json()["code"] == "batch_too_large"

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from app.core.card import ModelCard
-from app.core.decode import decode
-from app.core.errors import Refusal
+from app.core.decode import decode, header_pixels
+from app.core.errors import Code, Refusal
 from app.core.inference import Predictor, load_predictor, read_digits
 from app.core.limits import Limits
 from app.core.segment import segment
@@ -152,6 +152,10 @@ class Classifier:
     def classify_many(self, images: list[bytes]) -> list[Classification]:
         """Several images in one model call. Raises Refusal for the first unusable one,
         its detail prefixed with its position."""
+        pixels = sum(map(header_pixels, images))
+        if pixels > self.limits.max_pixels:
+            raise Refusal(Code.BATCH_TOO_LARGE, f"the images hold {pixels} pixels together; at most "
+                          f"{self.limits.max_pixels} in one request (the limit of one image): send fewer")
         inputs = []
         for i, data in enumerate(images):
             try:

@@ -58,6 +58,16 @@ def _sniff_document(data: bytes) -> str | None:
     return None
 
 
+def header_pixels(data: bytes) -> int:
+    """The pixels an encoded image says it has, read from its header alone; 0 when it
+    cannot be read (decode() says why)."""
+    try:
+        with Image.open(BytesIO(data)) as image:
+            return image.width * image.height
+    except Exception:
+        return 0
+
+
 def decode(data: bytes, limits: Limits) -> Image.Image:
     """Opens, checks and fully loads an image, with its EXIF orientation applied.
 

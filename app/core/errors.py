@@ -51,6 +51,7 @@ class Code(StrEnum):
     LAYERS_MODEL_NOT_LOADED = "layers_model_not_loaded"
     NOT_A_DIGIT_MODEL = "not_a_digit_model"
     METRICS_DISABLED = "metrics_disabled"
+    INSUFFICIENT_STORAGE = "insufficient_storage"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -60,11 +60,16 @@ class HeadLimitsProtocol(HttpToolsProtocol):
 
     def _refuse_head(self) -> None:
         detail = f"request head is over the limit of {self.max_head_bytes} bytes"
-        body = problems.body(self.head_path, Code.HEAD_TOO_LARGE, detail)
+        self._refuse(b"431 Request Header Fields Too Large", Code.HEAD_TOO_LARGE, detail)
+
+    def _refuse(self, status: bytes, code: Code, detail: str) -> None:
+        """Answers in the service's vocabulary, with its security headers, and closes: what
+        uvicorn itself would answer in plain text, without them."""
+        body = problems.body(self.head_path, code, detail)
         headers = b"".join(name + b": " + value + b"\r\n" for name, value in SECURITY_HEADERS)
         self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-            b"content-length: %d\r\nconnection: close\r\n%s\r\n%s" % (len(body), headers, body)
+            b"HTTP/1.1 %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n%s\r\n%s"
+            % (status, len(body), headers, body)
         )
         self.transport.close()
 
@@ -104,4 +109,4 @@ class HeadLimitsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         if self.head_parsed > self.max_head_bytes:  # the parser error is HeadTooLarge
             return self._refuse_head()
-        super().send_400_response(msg)
+        self._refuse(b"400 Bad Request", Code.BAD_REQUEST, f"malformed HTTP request: {msg}")

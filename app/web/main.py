@@ -24,7 +24,9 @@ from app.web import metrics, problems
 from app.web.middleware.access_log import AccessLog
 from app.web.middleware.body_size import LimitBodySize
 from app.web.middleware.body_time import LimitBodyTime
+from app.web.middleware.head import HeadAsGet
 from app.web.middleware.headers import SecurityHeaders
+from app.web.middleware.server_errors import ServerErrors
 from app.web.oip import routes as oip
 from app.web.routes import page, reading, service
 from app.web.schemas import PredictRequest
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
         version=_version(),
         lifespan=lifespan,
         telemetry={"tracing": settings.telemetry, "metrics": settings.telemetry, "logs": settings.telemetry},
+        redirect_slashes=False,  # a redirect would name the Host the client sent
         docs_url=None,  # served by app.web.routes.page from local files, not a CDN
         redoc_url=None,
     )
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     app.add_middleware(LimitBodyTime, timeout=settings.body_timeout_s)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(ServerErrors)
     app.add_middleware(SecurityHeaders, static_max_age_s=settings.static_max_age_s)
     app.add_middleware(AccessLog, count=settings.metrics)
     return app

@@ -5,6 +5,7 @@ and digitpad-serve's own 431 all write through here."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from typing import Any
@@ -54,6 +55,7 @@ STATUS: dict[Code, int] = {
     Code.LAYERS_MODEL_NOT_LOADED: 503,
     Code.NOT_A_DIGIT_MODEL: 422,
     Code.METRICS_DISABLED: 404,
+    Code.INSUFFICIENT_STORAGE: 507,
     Code.INTERNAL_ERROR: 500,
 }
 # Statuses Starlette raises itself (routing, its multipart parser), as codes.
@@ -143,7 +145,12 @@ def install(app: FastAPI) -> None:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return response(request.url.path, Code.INVALID_REQUEST, problems)
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        log.exception("internal error on %s", request.url.path)
-        return response(request.url.path, Code.INTERNAL_ERROR, "internal error; it has been logged")
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> Response:
+        if exc.errno != errno.ENOSPC:
+            raise exc  # a 500, from app.web.middleware.server_errors
+        # An upload spooled to a full disk, say: the request may succeed later, or elsewhere.
+        log.warning("no space left on device while answering %s", request.url.path)
+        return response(
+            request.url.path, Code.INSUFFICIENT_STORAGE, "no space left on the server; try again later"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.core.errors import Code, Refusal
@@ -57,4 +58,5 @@ async def model_info(classifier: ClassifierDep) -> ModelInfo:
 async def metrics_exposition(settings: SettingsDep) -> Response:
     if not settings.metrics:
         raise Refusal(Code.METRICS_DISABLED, "metrics are off (DIGITPAD_METRICS=false)")
-    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+    # Off the event loop: with many series a scrape takes long, and /health must not wait for it.
+    return Response(await run_in_threadpool(metrics.exposition), media_type=metrics.CONTENT_TYPE)
