@@ -82,6 +82,13 @@ class Worker(UvicornWorker):
         super().init_process()
 
 
+def _forget_worker(server: object, worker: UvicornWorker) -> None:
+    """A dead worker's live gauges go with it (its counters stay: they are history)."""
+    from prometheus_client import multiprocess  # only now: a worker imports it after the fork
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 class Workers(BaseApplication):
     """gunicorn's master, configured from the settings rather than its command line."""
 
@@ -98,6 +105,7 @@ class Workers(BaseApplication):
             "reuse_port": True,  # a socket per worker, bound in the worker: the kernel spreads connections
             "keepalive": self.settings.keep_alive_s,
             "loglevel": self.settings.log_level,
+            "child_exit": _forget_worker,
             "control_socket_disable": True,  # gunicornc's socket, in $HOME: not needed, and HOME may be read-only
         }
         for name, value in options.items():

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import httpx
 
@@ -53,11 +53,12 @@ class Server(NamedTuple):
 
 
 @contextmanager
-def running_server(**environment: str) -> Iterator[Server]:
-    """A real uvicorn process on 127.0.0.1, as `digitpad-serve` starts it."""
+def running_server(log: IO[str] | None = None, **environment: str) -> Iterator[Server]:
+    """A real uvicorn process on 127.0.0.1, as `digitpad-serve` starts it; its standard
+    error to `log` if given."""
     port = free_port()
     env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", **environment}
-    process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env, stderr=log)
     server = Server(f"http://127.0.0.1:{port}", port, process)
     try:
         wait_ready(server.url, process)

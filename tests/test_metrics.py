@@ -3,9 +3,14 @@ counting what the requests did, in one process and added up over several workers
 
 from __future__ import annotations
 
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -115,3 +120,42 @@ def test_made_up_methods_share_one_label(client):
     families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
     methods = {s.labels["method"] for s in families["http_requests"].samples}
     assert "other" in methods and not methods & {"PROPFIND", "LOCK", "FOO"}
+
+
+@pytest.fixture
+def full_filesystem(tmp_path) -> Iterator[Path]:
+    """A small tmpfs with no space left."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(folder)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
+    try:
+        with suppress(OSError), (folder / "filler").open("wb") as filler:
+            filler.write(bytes(256 * 1024))
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_workers_keep_serving_when_their_metrics_folder_is_full(full_filesystem, tmp_path):
+    log = tmp_path / "server.log"
+    with (
+        log.open("w") as output,
+        running_server(
+            output,
+            DIGITPAD_WORKERS="2",
+            PROMETHEUS_MULTIPROC_DIR=str(full_filesystem),
+            DIGITPAD_LOG_LEVEL="error",
+        ) as server,
+    ):
+        png = {"content-type": "image/png"}
+        statuses = [
+            httpx.post(f"{server.url}/predict", content=SEVEN, headers=png).status_code for _ in range(40)
+        ]
+        assert server.process.poll() is None
+    assert statuses == [200] * 40
+    assert "metrics off in this worker" in log.read_text()
+    assert "SIGBUS" not in log.read_text() and "Worker (pid" not in log.read_text()

@@ -154,8 +154,11 @@ class Classifier:
         its detail prefixed with its position."""
         pixels = sum(map(header_pixels, images))
         if pixels > self.limits.max_pixels:
-            raise Refusal(Code.BATCH_TOO_LARGE, f"the images hold {pixels} pixels together; at most "
-                          f"{self.limits.max_pixels} in one request (the limit of one image): send fewer")
+            raise Refusal(
+                Code.BATCH_TOO_LARGE,
+                f"the images hold {pixels} pixels together; at most "
+                f"{self.limits.max_pixels} in one request (the limit of one image): send fewer",
+            )
         inputs = []
         for i, data in enumerate(images):
             try:
