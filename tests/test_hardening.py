@@ -8,6 +8,7 @@ The server tests run a real digitpad-serve process with the committed model.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import socket
@@ -414,3 +415,20 @@ def test_a_malformed_request_gets_the_vocabulary_and_the_security_headers(tmp_pa
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400") and b'"code":"bad_request"' in answer
     assert b"content-security-policy" in answer
+
+
+@linux_only
+def test_a_request_pipelined_before_a_malformed_one_is_answered_first(tmp_path):
+    with logged_server(tmp_path) as (server, _), socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b'{"status":"ok"}' in answer
+    assert b"HTTP/1.1 400" in answer and b'"code":"bad_request"' in answer
+
+
+def test_the_model_card_served_names_no_folder_and_no_library_version(client):
+    card = client.get("/model").json()
+    assert card["versions"] == {} and "/" not in json.dumps(card["data"])
+    assert card["version"] and card["metrics"]["mnist_test"]["accuracy"] > 0.99

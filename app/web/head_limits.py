@@ -38,6 +38,7 @@ class HeadLimitsProtocol(HttpToolsProtocol):
         self.head_parsed = 0
         self.head_pending = 0
         self.head_path = "/"
+        self.malformed = ""  # why the request after those being answered cannot be parsed
 
     def _start_head_timer(self) -> None:
         if self.head_timer is None:
@@ -109,4 +110,14 @@ class HeadLimitsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         if self.head_parsed > self.max_head_bytes:  # the parser error is HeadTooLarge
             return self._refuse_head()
-        self._refuse(b"400 Bad Request", Code.BAD_REQUEST, f"malformed HTTP request: {msg}")
+        self.malformed = f"malformed HTTP request: {msg}"
+        if self.cycle is not None and not self.cycle.response_complete:
+            # Requests pipelined before this one are answered first; nothing after it is read.
+            self.flow.pause_reading()
+            return None
+        self._refuse(b"400 Bad Request", Code.BAD_REQUEST, self.malformed)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.malformed and not self.pipeline and self.cycle is not None and self.cycle.response_complete:
+            self._refuse(b"400 Bad Request", Code.BAD_REQUEST, self.malformed)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -46,7 +49,22 @@ async def ready(registry: RegistryDep, settings: SettingsDep) -> Response:
 )
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     outputs = [*classifier.task.labels, *(NOT_A_DIGIT_LABELS if classifier.task.rejects else ())]
-    return ModelInfo(**classifier.card.model_dump(), backend=classifier.backend, outputs=outputs)
+    # The machine it was trained on is nobody's business: its folders and library versions stay in the file.
+    card = classifier.card.model_dump() | {"versions": {}}
+    card["data"] = _without_folders(card["data"])
+    return ModelInfo(**card, backend=classifier.backend, outputs=outputs)
+
+
+def _without_folders(data: Any) -> Any:
+    """The card's data provenance with each source folder reduced to its last name."""
+    if isinstance(data, dict):
+        return {
+            key: PurePath(value).name
+            if key == "source" and isinstance(value, str) and "/" in value
+            else _without_folders(value)
+            for key, value in data.items()
+        }
+    return data
 
 
 @router.get(
