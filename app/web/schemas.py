@@ -106,9 +106,6 @@ class ModelInfo(ModelCard):
     """The served model's card (models/model_card.json), and how the service runs it."""
 
     backend: str
-    versions: dict[str, str] | None = Field(
-        None, description="not served: the libraries it was trained with are in the card's file"
-    )
     outputs: list[str] = Field(
         description="the name of each of the network's outputs, in order: the labels, then "
         'for a digit model "not a digit" and "several digits"'
