@@ -32,7 +32,8 @@ WORKDIR /srv/digitpad
 COPY app ./app
 COPY static ./static
 COPY templates ./templates
-# The models' LiteRT files and cards only (.dockerignore): digits, its layers model (/explain), clothes.
+# The models' LiteRT files and cards only (.dockerignore): digits and the dense network, with their layers
+# models (/explain), and clothes.
 COPY models ./models
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

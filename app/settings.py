@@ -23,9 +23,10 @@ class Settings(BaseSettings):
         ROOT / "models", description="the digit model's folder; the others are in sub-folders"
     )
     models: Annotated[list[str], NoDecode] = Field(
-        ["digits", "fashion"],
-        description="the models to serve, comma-separated: digits (in model_dir), and others each in model_dir/<name> "
-        "(fashion: clothes, Fashion-MNIST); the first is the default of ?model=",
+        ["digits", "fashion", "dense"],
+        description="the models to serve, comma-separated: digits (the CNN, in model_dir), and others each in "
+        "model_dir/<name> (fashion: clothes, Fashion-MNIST; dense: the dense network, for comparison); the first "
+        "is the default of ?model=",
     )
     backend: Literal["litert", "keras"] = "litert"
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
