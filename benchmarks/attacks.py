@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import socket
 import statistics
 import threading
@@ -207,12 +208,11 @@ def main() -> int:
         f"GET /health/ with Host: evil.example: {slash.status_code} (location: "
         f"{slash.headers.get('location')}); HEAD /health: {head.status_code}, {len(head.content)} bytes"
     )
-    statuses = [
-        line.split(b" ")[1].decode() for line in malformed.split(b"\r\n") if line.startswith(b"HTTP/1.1")
-    ]
+    statuses = [status.decode() for status in re.findall(rb"HTTP/1\.1 (\d{3})", malformed)]
+    refusal = malformed[malformed.rindex(b"HTTP/1.1 ") :]
     print(
         f"a valid request pipelined before a malformed one: answers {', '.join(statuses)}; "
-        f"security headers on the 400: {b'content-security-policy' in malformed.split(b'GARBAGE')[-1]}"
+        f"security headers on the 400: {b'content-security-policy' in refusal}"
     )
     print(
         json.dumps(
