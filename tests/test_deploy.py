@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import jsonschema
@@ -106,11 +107,46 @@ def test_the_deployment_runs_the_image_as_its_non_root_user_with_a_read_only_roo
     )
 
 
-def test_the_image_tag_is_the_project_version():
+def project_version() -> str:
+    """The version in pyproject.toml, which the installed package's metadata must agree with."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    for path in [*kubernetes_manifests(), KSERVE]:
-        for image in re.findall(r"image: (\S+)", path.read_text()):
-            assert image == f"digitpad:{version}", path
+    try:
+        installed = metadata.version("digitpad")
+    except metadata.PackageNotFoundError:
+        return version
+    assert installed == version, f"installed digitpad {installed}, pyproject.toml {version}: reinstall"
+    return version
+
+
+def images(node: object) -> list[str]:
+    """Every container image a manifest names, wherever its pod spec is."""
+    if isinstance(node, dict):
+        found = [node["image"]] if isinstance(node.get("image"), str) else []
+        return found + [image for value in node.values() for image in images(value)]
+    if isinstance(node, list):
+        return [image for item in node for image in images(item)]
+    return []
+
+
+def test_the_image_tag_is_the_project_version():
+    version = project_version()
+    named = {
+        path.name: [i for doc in documents(path) for i in images(doc)]
+        for path in [*kubernetes_manifests(), KSERVE]
+    }
+    deployment = resource("Deployment")["spec"]["template"]["spec"]
+    [service] = documents(KSERVE)
+    assert images(deployment) and images(service["spec"]["predictor"]), "a pod without an image"
+    wrong = {
+        name: image for name, found in named.items() for image in found if image != f"digitpad:{version}"
+    }
+    assert not wrong, f"not digitpad:{version}: {wrong}"
+    # The commands that build and load the image, in the manifests' comments and the docs.
+    pages = [*kubernetes_manifests(), KSERVE, ROOT / "docs" / "kubernetes.md"]
+    tags = [
+        tag.rstrip(".") for page in pages for tag in re.findall(r"\bdigitpad:([\w.-]+)", page.read_text())
+    ]
+    assert tags and set(tags) == {version}, tags
 
 
 def test_one_worker_per_pod_on_the_port_the_image_and_the_app_use():
