@@ -315,3 +315,16 @@ def test_a_batch_holds_at_most_the_pixels_of_one_image():
     with TestClient(app) as client:
         response = client.post(INFER, json=request)
     assert response.status_code == 413 and response.json()["code"] == "batch_too_large"
+
+
+def test_the_model_configuration_is_tritons(client):
+    """What perf_analyzer and Triton's clients ask for: the batch limit, and each tensor's type and item shape."""
+    config = client.get("/v2/models/digits/config").json()
+    metadata = client.get("/v2/models/digits").json()
+    assert config["name"] == "digits" and config["max_batch_size"] == Settings().max_batch
+    assert config["input"][0] == {"name": "image", "data_type": "TYPE_FP32", "dims": [28, 28, 1]}
+    assert [t["name"] for t in config["output"]] == [t["name"] for t in metadata["outputs"]]
+    assert {"name": "probabilities", "data_type": "TYPE_FP32", "dims": [10]} in config["output"]
+    assert client.get("/v2/models/fashion/config").json()["output"][1]["name"] == "index"
+    assert client.get("/v2/models/nope/config").json()["code"] == "unknown_model"
+    assert "model_configuration" in client.get("/v2").json()["extensions"]

@@ -17,6 +17,7 @@ from app.core.preprocess import SIZE
 from app.web.oip.types import (
     IMAGE,
     IMAGE_BYTES,
+    ConfigTensor,
     InferenceRequest,
     InferenceResponse,
     RequestInput,
@@ -72,6 +73,17 @@ def output_metadata(model: Classifier) -> list[TensorMetadata]:
     return [
         TensorMetadata(name=name, datatype=datatype, shape=[-1, *values.shape[1:]])
         for name, (datatype, values) in outputs(model, []).items()
+    ]
+
+
+TRITON_TYPES = {"FP32": "TYPE_FP32", "INT32": "TYPE_INT32", "BOOL": "TYPE_BOOL", "BYTES": "TYPE_STRING"}
+
+
+def config_tensors(tensors: list[TensorMetadata]) -> list[ConfigTensor]:
+    """Tensors as Triton's model configuration has them: each item's shape, at least [1]."""
+    return [
+        ConfigTensor(name=t.name, data_type=TRITON_TYPES[t.datatype], dims=t.shape[1:] or [1])
+        for t in tensors
     ]
 
 

@@ -24,6 +24,7 @@ from app.web.oip.types import (
     InferenceRequest,
     InferenceResponse,
     Live,
+    ModelConfig,
     ModelMetadata,
     ModelReady,
     Ready,
@@ -33,7 +34,7 @@ from app.web.problems import IMAGE_CODES, documented
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol v2"])
 PLATFORM = "litert"
-BINARY_EXTENSION = "binary_tensor_data"
+EXTENSIONS = ["binary_tensor_data", "model_configuration"]
 MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED)
 INFER_CODES = (
     *MODEL_CODES,
@@ -76,7 +77,7 @@ async def ready(registry: RegistryDep) -> Response:
 
 @router.get("", response_model=ServerMetadata, summary="Server metadata (OIP)")
 async def server_metadata(request: Request) -> ServerMetadata:
-    return ServerMetadata(name=request.app.title, version=request.app.version, extensions=[BINARY_EXTENSION])
+    return ServerMetadata(name=request.app.title, version=request.app.version, extensions=EXTENSIONS)
 
 
 @router.get(
@@ -99,6 +100,32 @@ async def model_metadata(name: str, registry: RegistryDep, version: str | None =
         platform=PLATFORM,
         inputs=codec.input_metadata(model),
         outputs=codec.output_metadata(model),
+    )
+
+
+@router.get(
+    "/models/{name}/config",
+    response_model=ModelConfig,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model configuration (Triton's extension, as perf_analyzer asks for it)",
+)
+@router.get(
+    "/models/{name}/versions/{version}/config",
+    response_model=ModelConfig,
+    responses=documented(ErrorBody, *MODEL_CODES),
+    summary="Model configuration, one version",
+)
+async def model_config(
+    name: str, registry: RegistryDep, settings: SettingsDep, version: str | None = None
+) -> ModelConfig:
+    model = registry.get(name, version)
+    return ModelConfig(
+        name=model.name,
+        platform=PLATFORM,
+        backend=PLATFORM,
+        max_batch_size=settings.max_batch,
+        input=codec.config_tensors(codec.input_metadata(model)),
+        output=codec.config_tensors(codec.output_metadata(model)),
     )
 
 

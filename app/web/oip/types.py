@@ -91,3 +91,20 @@ class InferenceResponse(BaseModel):
     id: str | None = None
     parameters: dict[str, Any] | None = None
     outputs: list[ResponseOutput]
+
+
+class ConfigTensor(BaseModel):
+    name: str
+    data_type: str = Field(description="Triton's type name: TYPE_FP32, TYPE_INT32, TYPE_BOOL, TYPE_STRING")
+    dims: list[int] = Field(description="the shape of one item, without the batch dimension")
+
+
+class ModelConfig(BaseModel):
+    """Triton's model configuration extension, as perf_analyzer and Triton's clients read it."""
+
+    name: str
+    platform: str
+    backend: str
+    max_batch_size: int = Field(description="most images in one request (DIGITPAD_MAX_BATCH)")
+    input: list[ConfigTensor]
+    output: list[ConfigTensor]
