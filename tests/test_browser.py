@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,13 +16,27 @@ from playwright.sync_api import expect
 
 from support.drawing import SHAPES, STROKES, draw, encode
 from support.paths import ROOT
+from support.servers import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"viewport": {"width": 1100, "height": 800}}
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+# The second digit model the page compares with the first: where the server will look for it.
+DENSE_CARD = Path(os.environ.get("DIGITPAD_MODEL_DIR", ROOT / "models")) / "dense" / "model_card.json"
 
 pytestmark = [
     pytest.mark.browser,
@@ -100,21 +117,32 @@ def phone(browser, live_server) -> Iterator[Visit]:
     result.page.context.close()
 
 
-def pad_points(visit: Visit, stroke: list[tuple[float, float]], steps: int = 12,
-               cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)) -> list[tuple[float, float]]:
+def pad_points(
+    visit: Visit,
+    stroke: list[tuple[float, float]],
+    steps: int = 12,
+    cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9),
+) -> list[tuple[float, float]]:
     """Page coordinates along a stroke given in fractions of `cell`, a part of the pad
     (left, top, right, bottom; by default where support.drawing puts digits)."""
     box = visit.page.get_by_test_id("pad").bounding_box()
     left, top, right, bottom = cell
-    scaled = [(box["x"] + box["width"] * (left + x * (right - left)),
-               box["y"] + box["height"] * (top + y * (bottom - top))) for x, y in stroke]
+    scaled = [
+        (
+            box["x"] + box["width"] * (left + x * (right - left)),
+            box["y"] + box["height"] * (top + y * (bottom - top)),
+        )
+        for x, y in stroke
+    ]
     points = [scaled[0]]
     for (x0, y0), (x1, y1) in itertools.pairwise(scaled):
         points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
     return points
 
 
-def mouse_draw(visit: Visit, digit: int | str, cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)) -> None:
+def mouse_draw(
+    visit: Visit, digit: int | str, cell: tuple[float, float, float, float] = (0.15, 0.1, 0.85, 0.9)
+) -> None:
     mouse = visit.page.mouse
     for stroke in {**STROKES, **SHAPES}[digit]:
         points = pad_points(visit, stroke, cell=cell)
@@ -130,7 +158,11 @@ def touch_draw(visit: Visit, digit: int) -> None:
     cdp = visit.page.context.new_cdp_session(visit.page)
     for stroke in STROKES[digit]:
         points = pad_points(visit, stroke)
-        for kind, point in [("touchStart", points[0]), *[("touchMove", p) for p in points[1:]], ("touchEnd", None)]:
+        for kind, point in [
+            ("touchStart", points[0]),
+            *[("touchMove", p) for p in points[1:]],
+            ("touchEnd", None),
+        ]:
             touch_points = [] if point is None else [{"x": point[0], "y": point[1]}]
             cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch_points})
             visit.page.wait_for_timeout(8)
@@ -217,8 +249,20 @@ def test_undo_and_clear(desktop):
 
 def test_upload_an_image(desktop, tmp_path):
     photo = tmp_path / "seven.jpg"
-    photo.write_bytes(encode(draw(7, size=(900, 600), box=(0.3, 0.1, 0.6, 0.9), width=30,
-                                  ink=(20, 30, 120), paper=(240, 236, 225), mode="RGB"), "JPEG"))
+    photo.write_bytes(
+        encode(
+            draw(
+                7,
+                size=(900, 600),
+                box=(0.3, 0.1, 0.6, 0.9),
+                width=30,
+                ink=(20, 30, 120),
+                paper=(240, 236, 225),
+                mode="RGB",
+            ),
+            "JPEG",
+        )
+    )
     desktop.page.set_input_files("#upload", str(photo))
     desktop.wait_for_prediction(7)
     desktop.assert_clean()
@@ -265,8 +309,10 @@ def test_live_prediction_latency_and_screenshots(desktop, phone, capsys):
     phone.wait_until_settled()
     phone.page.screenshot(path=ARTIFACTS / "phone.png", full_page=True)
     with capsys.disabled():
-        print(f"\nlive prediction after the stroke ends: {sorted(latencies)} ms "
-              f"(median {sorted(latencies)[len(latencies) // 2]:.1f} ms)")
+        print(
+            f"\nlive prediction after the stroke ends: {sorted(latencies)} ms "
+            f"(median {sorted(latencies)[len(latencies) // 2]:.1f} ms)"
+        )
     assert all(latency > 0 for latency in latencies)
 
 
@@ -299,7 +345,9 @@ def test_look_inside_shows_every_layer_of_the_served_model(desktop, phone, live_
     expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
     shown = page.locator("#layers > li")
     assert shown.count() == len(layers)
-    assert [shown.nth(i).get_attribute("data-name") for i in range(len(layers))] == [la["name"] for la in layers]
+    assert [shown.nth(i).get_attribute("data-name") for i in range(len(layers))] == [
+        la["name"] for la in layers
+    ]
     for i, layer in enumerate(layers):
         if len(layer["shape"]) == 3:
             assert shown.nth(i).locator(".map").count() == layer["shape"][2], layer["name"]
@@ -358,8 +406,12 @@ def test_switch_to_clothes_and_upload_a_fashion_mnist_image(desktop, live_server
     for image, truth in zip(fashion.x_test, fashion.y_test, strict=True):  # one the model reads right
         upload = tmp_path / "clothes.png"
         Image.fromarray(image).save(upload)
-        answer = httpx.post(f"{live_server}/predict", params={"model": "fashion"}, content=upload.read_bytes(),
-                            headers={"content-type": "image/png"}).json()
+        answer = httpx.post(
+            f"{live_server}/predict",
+            params={"model": "fashion"},
+            content=upload.read_bytes(),
+            headers={"content-type": "image/png"},
+        ).json()
         if answer["label"] == labels[truth]:
             break
     page = desktop.page
@@ -370,7 +422,9 @@ def test_switch_to_clothes_and_upload_a_fashion_mnist_image(desktop, live_server
     assert page.get_by_test_id("inside").is_hidden()  # the look inside reads digits only
     page.set_input_files("#upload", str(upload))
     expect(page.get_by_test_id("prediction")).to_have_text(labels[truth], timeout=10_000)
-    expect(page.locator("#summary")).to_contain_text(f"like a{'n' if labels[truth][0] in 'aeiou' else ''} {labels[truth]}")
+    expect(page.locator("#summary")).to_contain_text(
+        f"like a{'n' if labels[truth][0] in 'aeiou' else ''} {labels[truth]}"
+    )
     assert page.locator(".bar.top .bar-label").text_content() == labels[truth]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "clothes.png")
@@ -383,3 +437,118 @@ def test_switch_to_clothes_and_upload_a_fashion_mnist_image(desktop, live_server
     desktop.wait_for_prediction(7)
     assert page.locator(".bar-label").first.text_content() == "0"
     desktop.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def compare_server() -> Iterator[str]:
+    """A server with the dense network beside the CNN (DIGITPAD_MODELS=digits,fashion,dense)."""
+    if not DENSE_CARD.exists():
+        pytest.skip(f"no dense network to compare with: {DENSE_CARD} is missing (training makes it)")
+    with running_server(DIGITPAD_MODELS="digits,fashion,dense") as server:
+        yield server.url
+
+
+# The pad as the page sends it (static/js/pad.js, image()): a 280x280 PNG of the canvas.
+EXPORT = """() => {
+  const out = document.createElement("canvas");
+  out.width = out.height = 280;
+  out.getContext("2d").drawImage(document.querySelector("[data-testid=pad]"), 0, 0, 280, 280);
+  return out.toDataURL("image/png");
+}"""
+
+
+def percent(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def says(title: str, answer: dict) -> str:
+    """What the page says one model's answer is, as static/js/compare.js words it."""
+    if not answer["is_digit"]:
+        return f"the {title} says it isn't a digit ({percent(answer['not_digit_score'])} sure)"
+    return f"the {title} says {answer['label']} ({percent(answer['confidence'])})"
+
+
+def test_compare_with_the_dense_network(browser, compare_server):
+    """The switch (keyboard) has each drawing read by the dense network too: the page says
+    what each model says, as the API answers for the very image the page sent, and shows
+    both sets of bars, named; off again, the second reading goes; the choice is kept; on a
+    phone it fits."""
+    desktop = visit(browser, compare_server, DESKTOP)
+    page = desktop.page
+    models = {m["name"]: m for m in json.loads(page.locator("#app").get_attribute("data-models"))}
+    titles = {
+        name: httpx.get(f"{compare_server}/model", params={"model": name}).json().get("title")
+        or models[name]["title"]
+        for name in ("digits", "dense")
+    }
+    toggle = page.get_by_test_id("compare")
+    expect(page.locator("#compare-label")).to_have_text(f"Compare with the {titles['dense']}")
+    expect(toggle).not_to_be_checked()  # off by default
+    expect(page.get_by_test_id("compare-bars")).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Space")
+    expect(toggle).to_be_checked()
+    expect(page.get_by_test_id("compare-bars")).to_be_visible()
+
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    desktop.wait_until_settled()
+    png = base64.b64decode(page.evaluate(EXPORT).split(",", 1)[1])
+    headers = {"content-type": "image/png"}
+    cnn = httpx.post(f"{compare_server}/read", content=png, headers=headers).json()["digits"][0]
+    dense = httpx.post(
+        f"{compare_server}/predict", params={"model": "dense"}, content=png, headers=headers
+    ).json()
+    sentence = says(titles["dense"], dense) + ", " + says(titles["digits"], cnn) + "."
+    comparison = page.get_by_test_id("comparison")
+    expect(comparison).to_have_text(sentence[0].upper() + sentence[1:], timeout=10_000)
+    expect(comparison).to_be_visible()
+    assert any("/predict?model=dense" in url for url in desktop.requests), desktop.requests
+
+    sets = {"bars": cnn, "compare-bars": dense}
+    for testid, answer in sets.items():
+        bars = page.get_by_test_id(testid).locator(".bar")
+        assert bars.count() == 10
+        assert [bars.nth(i).locator(".bar-value").text_content() for i in range(10)] == [
+            percent(p) for p in answer["probabilities"]
+        ], testid
+        top = page.get_by_test_id(testid).locator(".bar.top")
+        assert top.get_attribute("data-digit") == str(answer["digit"]), testid
+    expect(page.locator("#bars-title")).to_have_text(titles["digits"][0].upper() + titles["digits"][1:])
+    expect(page.locator("#compare-title")).to_have_text(titles["dense"][0].upper() + titles["dense"][1:])
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "compare.png")
+
+    toggle.click()  # off: the second reading goes, and the next drawing is read once
+    expect(comparison).to_be_hidden()
+    expect(page.get_by_test_id("compare-bars")).to_be_hidden()
+    page.keyboard.press("Escape")
+    asked = len(desktop.requests)
+    mouse_draw(desktop, 4)
+    desktop.wait_for_prediction(4)
+    assert not any("model=dense" in url for url in desktop.requests[asked:])
+    toggle.click()  # on again: remembered on the next visit
+    page.reload()
+    expect(page.get_by_test_id("compare")).to_be_checked()
+    expect(page.get_by_test_id("compare-bars")).to_be_visible()
+    desktop.assert_clean()
+    page.context.close()
+
+    phone = visit(browser, compare_server, PHONE)
+    try:
+        finger_tap(phone.page.locator("#compare-switch"))
+        expect(phone.page.get_by_test_id("compare")).to_be_checked()
+        phone.page.evaluate("window.scrollTo(0, 0)")
+        touch_draw(phone, 7)
+        phone.wait_for_prediction(7)
+        phone.wait_until_settled()
+        expect(phone.page.get_by_test_id("comparison")).to_contain_text(
+            f"the {titles['digits']} says 7", timeout=10_000
+        )
+        expect(phone.page.get_by_test_id("compare-bars").locator(".bar.top")).to_have_count(1)
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"page is {width} px wide on a 360 px screen"
+        phone.page.screenshot(path=ARTIFACTS / "compare-phone.png", full_page=True)
+        phone.assert_clean()
+    finally:
+        phone.page.context.close()

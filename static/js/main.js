@@ -1,0 +1,119 @@
+// digitpad: draw on the pad, and the service's reading appears as you draw: one digit,
+// or a number with a box over each digit; or, switched to clothes, a piece of clothing
+// read by the second model; or, compared, what a second digit model makes of it too.
+// This module only finds the page's parts and wires them together.
+
+import { Comparison } from "./compare.js";
+import { LookInside } from "./inside.js";
+import { ModeSwitch } from "./modes.js";
+import { DrawingPad } from "./pad.js";
+import { Reader } from "./reader.js";
+import { Result } from "./result.js";
+import { Upload } from "./upload.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Every model the service has loaded, in its order: { name, task, task_title, title }.
+const models = JSON.parse($("app").dataset.models || "[]");
+
+const pad = new DrawingPad(
+  { pad: $("pad"), wrap: $("pad-wrap"), hint: $("hint"), undoButton: $("undo"), clearButton: $("clear") },
+  {
+    onEdit: () => readPad(),
+    onMove: () => reader.live(() => pad.image()),
+    onResize: () => result.layBoxes(padRect),
+  },
+);
+const padRect = (box, image) => pad.padRect(box, image);
+
+const reader = new Reader({
+  partner: () => comparison.partner,
+  onSend: (image, model) => inside.beside(image, model),
+  onAnswer: (answer) => show(answer),
+  onPartner: (answer, compared) => comparison.show(answer, compared),
+  onProblem: (words) => showProblem(words),
+});
+
+const result = new Result(
+  {
+    answer: $("answer"), prediction: $("prediction"), summary: $("summary"), guess: $("guess"), timing: $("timing"),
+    error: $("error"), detail: $("detail"), bars: $("bars"), boxes: $("boxes"), seen: $("seen"),
+  },
+  { onSelect: (index) => inside.follow(result.reading, result.image, index) },
+);
+
+const inside = new LookInside(
+  {
+    panel: $("inside"), status: $("inside-status"), input: $("inside-input"), heatmap: $("heatmap"),
+    legendFor: $("legend-for"), layers: $("layers"), zoomMap: $("zoom-map"), zoomLabel: $("zoom-label"),
+  },
+  { reader, isDrawing: () => pad.isDrawing },
+);
+
+const comparison = new Comparison(
+  {
+    control: $("compare-switch"), toggle: $("compare"), label: $("compare-label"), summary: $("compare-summary"),
+    mainTitle: $("bars-title"), set: $("compare-set"), title: $("compare-title"), bars: $("compare-bars"),
+  },
+  models,
+  { cards: (name) => reader.card(name), onChange: (on) => (on ? readPad() : null) },
+);
+
+new Upload({ input: $("upload"), dropZone: $("pad-wrap") }, {
+  onImage: (file) => {
+    pad.setPicture(file);
+    reader.read(pad.image());
+  },
+  onProblem: (words) => showProblem(words),
+});
+
+const modes = new ModeSwitch([...document.querySelectorAll('input[name="mode"]')], models, {
+  onChange: (model) => useMode(model),
+});
+
+function readPad() {
+  if (pad.isEmpty) showEmpty();
+  else reader.read(pad.image());
+}
+
+function show(answer) {
+  if (pad.isEmpty) return showEmpty();
+  if (answer.card) result.useCard(answer.model, answer.card);
+  if (answer.kind === "reading") {
+    result.showReading(answer.result, answer.image, answer.elapsed, padRect);
+    inside.follow(answer.result, answer.image, result.selected);
+  } else {
+    result.showClass(answer.result, answer.elapsed);
+  }
+}
+
+function showEmpty() {
+  reader.cancel();
+  result.showEmpty();
+  inside.clear();
+  comparison.clear();
+}
+
+function showProblem(words) {
+  result.showError(words);
+  inside.clear();
+  comparison.clear();
+}
+
+// Another mode: its words, its model's bars, and what is on the pad read again by it.
+async function useMode(model, readAgain = true) {
+  reader.model = model;
+  modes.show(model);
+  pad.setLabel(modes.padLabel(model));
+  if (model.task === "digits") inside.useModel(model);
+  comparison.useModel(model);
+  result.reset();
+  inside.clear();
+  comparison.clear();
+  reader.card(model.name).then((card) => {
+    if (reader.model === model) result.useCard(model, card);
+  }).catch(() => {});  // the bars are built with the first answer
+  if (readAgain) readPad();
+}
+
+useMode(modes.model || { name: null, task: "digits", task_title: "Digits", title: null }, false);
