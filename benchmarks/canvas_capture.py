@@ -49,7 +49,7 @@ def cells(text: str) -> list[tuple[int, tuple[float, float, float, float]]]:
     return placed
 
 
-# static/app.js' exportDrawing(), run in the page: a request's blob body is not visible
+# static/js/pad.js' image(), run in the page: a request's blob body is not visible
 # to Playwright, so the PNG is made the same way the page makes it.
 EXPORT = """() => {
   const out = document.createElement("canvas");

@@ -82,9 +82,16 @@ export class Comparison {
       clearBars(this.bars);
       return;
     }
-    this.summary.textContent = `${capitalise(says(other, compared.result))}, ${mainWords}.`;
+    const otherWords = compared.result.digits ? reads(other, compared.result) : says(other, compared.result);
+    this.summary.textContent = `${capitalise(otherWords)}, ${mainWords}.`;
     if (compared.card && this.bars.dataset.model !== other.name) buildBars(this.bars, compared.card, other.name);
-    const result = compared.result;
+    // A number's bars: those of the digit in the same place as the one the page shows.
+    const digits = compared.result.digits;
+    const result = digits ? digits[Math.min(answer.selected ?? 0, digits.length - 1)] : compared.result;
+    if (!result) {
+      clearBars(this.bars);
+      return;
+    }
     paintBars(this.bars, result.probabilities, result.digit ?? result.index, result.is_digit === false);
   }
 

@@ -30,7 +30,7 @@ const reader = new Reader({
   partner: () => comparison.partner,
   onSend: (image, model) => inside.beside(image, model),
   onAnswer: (answer) => show(answer),
-  onPartner: (answer, compared) => comparison.show(answer, compared),
+  onPartner: (answer, compared) => comparison.show({ ...answer, selected: result.selected }, compared),
   onProblem: (words) => showProblem(words),
 });
 

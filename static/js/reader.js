@@ -1,5 +1,5 @@
 // The reader: everything the page asks the service. /read (the digits of a number) or
-// /predict (one answer; the clothes) for the model of the mode, /predict for the model it
+// /predict (one answer; the clothes) for the model of the mode, the same for the model it
 // is compared with, /explain for a look inside, /model for a model's card, fetched once.
 // Drawing sends a request every LIVE_INTERVAL while the pen moves; answers can arrive out
 // of order, and only one newer than the answer on screen, for the model still reading, is
@@ -105,10 +105,11 @@ export class Reader {
     }
   }
 
-  // The compared model's answer, as one digit (/predict); a problem in words.
+  // The compared model's answer, read as the mode's model reads (/read for digits, a
+  // number too); a problem in words.
   async #partner(model, image) {
     try {
-      const { ok, status, body } = await post(endpoint("predict", model.name), image);
+      const { ok, status, body } = await post(endpoint(model.task === "digits" ? "read" : "predict", model.name), image);
       if (!ok) return { model, problem: problemWords(status, body) };
       return { model, card: await this.card(model.name).catch(() => null), result: body };
     } catch (error) {

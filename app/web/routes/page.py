@@ -18,7 +18,13 @@ async def index(request: Request, registry: RegistryDep) -> HTMLResponse:
     # The page's switch shows one mode per task (its first model reads the pad); the other
     # models of a task can read the same drawing beside it, to compare.
     models = [
-        {"name": model.name, "task": model.task.name, "task_title": model.task.title, "title": model.title}
+        {
+            "name": model.name,
+            "task": model.task.name,
+            "task_title": model.task.title,
+            "noun": model.task.noun,
+            "title": model.title,
+        }
         for model in registry.loaded()
     ]
     modes, seen = [], set()
