@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from app.settings import Settings
 from app.web.main import create_app
 from support.drawing import draw, encode
+from support.paths import ROOT
 
 CANVAS_PNG = encode(draw(7))
 
@@ -236,8 +237,6 @@ def test_litert_serving_never_imports_tensorflow():
     import subprocess
     import sys
 
-    from support.paths import ROOT
-
     script = (
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
@@ -264,3 +263,9 @@ def test_cors_only_for_configured_origins():
         )
         other = configured.get("/health", headers={"origin": "https://elsewhere.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_favicon_is_the_pages_mark(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content == (ROOT / "static" / "favicon.svg").read_bytes()

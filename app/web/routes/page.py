@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.settings import ROOT
@@ -35,6 +35,16 @@ async def index(request: Request, registry: RegistryDep) -> HTMLResponse:
     default = registry.loaded()[0] if registry.loaded() else None
     context = {"model_version": default.version if default else None, "modes": modes, "models": models}
     return templates.TemplateResponse(request, "index.html", context)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: the same mark.
+    return FileResponse(
+        ROOT / "static" / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"cache-control": "public, max-age=86400"},
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
