@@ -15,25 +15,29 @@ from support.servers import ROOT, free_port, running_server
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT workers are Linux only")
 
 
+def serve(
+    *flags: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """digitpad-serve as a user runs it, to its end (a start that fails)."""
+    inherited = {name: value for name, value in os.environ.items() if name not in unset}
+    return subprocess.run(
+        [sys.executable, "-m", "app.serve", *flags],
+        cwd=ROOT,
+        env={**inherited, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_workers_that_cannot_listen_stop_the_server_with_status_3():
     with socket.socket() as taken:  # an ordinary listener: SO_REUSEPORT cannot share its port
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {
-            **os.environ,
-            "DIGITPAD_PORT": str(port),
-            "DIGITPAD_WORKERS": "2",
-            "DIGITPAD_LOG_LEVEL": "warning",
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "app.serve"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        result = serve(
+            env={"DIGITPAD_PORT": str(port), "DIGITPAD_WORKERS": "2", "DIGITPAD_LOG_LEVEL": "warning"}
         )
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
@@ -48,38 +52,23 @@ def test_workers_that_cannot_listen_stop_the_server_with_status_3():
     ],
 )
 def test_an_invalid_setting_is_one_line_naming_the_variable(environment, variable):
-    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "DIGITPAD_PORT")}
-    result = subprocess.run(
-        [sys.executable, "-m", "app.serve"],
-        cwd=ROOT,
-        env={**env, **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = serve(env=environment, unset=("PORT", "DIGITPAD_PORT"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and variable in result.stderr and "Traceback" not in result.stderr
 
 
 def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
-    env = {**os.environ, "DIGITPAD_MODEL_DIR": str(tmp_path), "DIGITPAD_PORT": str(free_port())}
-    result = subprocess.run(
-        [sys.executable, "-m", "app.serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"DIGITPAD_MODEL_DIR": str(tmp_path), "DIGITPAD_PORT": str(free_port())}
+    result = serve(env=env)
     assert (
         result.returncode == 2
         and result.stderr.count("\n") == 1
         and "DIGITPAD_REQUIRE_MODEL" in result.stderr
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.serve"], cwd=ROOT, env={**env, "DIGITPAD_REQUIRE_MODEL": "false"}
+        [sys.executable, "-m", "app.serve"],
+        cwd=ROOT,
+        env={**os.environ, **env, "DIGITPAD_REQUIRE_MODEL": "false"},
     )
     url = f"http://127.0.0.1:{env['DIGITPAD_PORT']}"
     try:
@@ -94,18 +83,6 @@ def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def serve(*flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app.serve", *flags],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_help_lists_the_flags_and_starts_nothing():
