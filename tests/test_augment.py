@@ -1,9 +1,16 @@
-"""The augmentation layers: what each does to a digit, checked against plain NumPy."""
+"""The augmentation layers: what each does to a digit, or to clothes, checked against plain NumPy."""
 
 import numpy as np
 from keras import ops
 
-from training.augment import RandomAffine, RandomSoften, RandomStrokeWidth, _window3, augmenter
+from training.augment import (
+    RandomAffine,
+    RandomSoften,
+    RandomStrokeWidth,
+    _window3,
+    augmenter,
+    clothes_augmenter,
+)
 
 
 def digits(n: int = 6) -> np.ndarray:
@@ -25,7 +32,13 @@ def test_window3_is_a_3x3_max_min_and_sum():
 
 def test_layers_leave_images_alone_outside_training():
     images = digits()
-    for layer in (RandomStrokeWidth(seed=1), RandomAffine(seed=1), RandomSoften(seed=1), augmenter(1)):
+    for layer in (
+        RandomStrokeWidth(seed=1),
+        RandomAffine(seed=1),
+        RandomSoften(seed=1),
+        augmenter(1),
+        clothes_augmenter(1),
+    ):
         assert np.array_equal(ops.convert_to_numpy(layer(images, training=False)), images)
 
 
@@ -50,4 +63,34 @@ def test_stroke_width_and_softening_stay_between_erosion_dilation_and_blur():
     unchanged = np.all(softened == images, axis=(1, 2, 3))
     assert 0 < unchanged.sum() < len(images)  # about half stay sharp
     mean = ops.convert_to_numpy(_window3(images, ops.add)) / 9
-    assert np.all(softened >= np.minimum(images, mean) - 1e-6) and np.all(softened <= np.maximum(images, mean) + 1e-6)
+    assert np.all(softened >= np.minimum(images, mean) - 1e-6) and np.all(
+        softened <= np.maximum(images, mean) + 1e-6
+    )
+
+
+def shifted(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """`image` moved by whole pixels, black brought in at the edges."""
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = image[
+        max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
+def test_clothes_are_mirrored_and_moved_by_whole_pixels_never_resampled():
+    images = np.random.default_rng(0).integers(1, 256, (64, 28, 28, 1)).astype(np.float32) / 255
+    moved = ops.convert_to_numpy(clothes_augmenter(3)(images, training=True))
+    seen = set()
+    for before, after in zip(images, moved, strict=True):
+        found = [
+            (flip, dy, dx)
+            for flip in (False, True)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if np.array_equal(after, shifted(before[:, ::-1] if flip else before, dy, dx))
+        ]
+        assert found, "not a mirror image moved by at most 2 whole pixels"
+        seen.add(found[0])
+    assert {flip for flip, _, _ in seen} == {False, True}
+    assert any(dy or dx for _, dy, dx in seen)

@@ -74,27 +74,35 @@ def test_evaluation_sets_load_as_dark_ink_on_white():
         assert image.size == (16, 16) and np.median(pixels) > 200  # mostly white paper
 
 
-@pytest.mark.parametrize("command", ["training.train", "training.evaluate"])
+@pytest.mark.parametrize(
+    "command",
+    [["training.train"], ["training.train", "--recipe", "dense"], ["training.evaluate"]],
+    ids=["train", "train-dense", "evaluate"],
+)
 def test_wrong_data_dir_is_one_line_not_a_traceback(tmp_path, command):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    output = ["--out", str(tmp_path / "out")] if command[0] == "training.train" else []
     for data_dir in (tmp_path / "missing", tmp_path):
         result = subprocess.run(
-            [sys.executable, "-m", command, "--data-dir", str(data_dir), "--out", str(tmp_path / "out")]
-            if command == "training.train"
-            else [sys.executable, "-m", command, "--data-dir", str(data_dir)],
-            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            [sys.executable, "-m", *command, "--data-dir", str(data_dir), *output],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert result.returncode == 2
         assert result.stderr.strip().count("\n") == 0, result.stderr
         assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+        assert not (tmp_path / "out").exists()
 
 
 def test_offline_download_is_one_clear_error(monkeypatch):
     import keras
 
-    def offline():
+    def offline() -> None:
         raise OSError("URL fetch failure on https://storage.googleapis.com/...: no route to host")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(DataError, match="could not download MNIST .*pass --data-dir"):
+    with pytest.raises(DataError, match=r"could not download MNIST .*pass --data-dir"):
         load_mnist(None)

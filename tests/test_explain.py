@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.core.card import ModelCard
-from app.core.explain import LAYERS_FILE, Explainer, LayersRunner, grey_image
+from app.core.explain import Explainer, LayersRunner, grey_image, layers_file
 from app.core.limits import Limits
 from app.core.preprocess import to_model_inputs
 from app.settings import Settings
@@ -24,6 +24,7 @@ from tests.test_api import BAD_INPUTS
 from training.data import load_mnist
 
 MODELS = ROOT / "models"
+LAYERS_FILE = layers_file("digitpad")
 CARD = ModelCard.read(MODELS / "model_card.json")
 
 

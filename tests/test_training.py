@@ -1,64 +1,176 @@
-"""Training end to end on a small slice (marked: each run takes ~20 s)."""
+"""Training end to end on a small slice (marked `training`: each run takes ~1 min on 2 cores),
+and the command line that chooses a recipe."""
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app.core.explain import LayersRunner
 from support.paths import MNIST_DIR, ROOT, needs_mnist
+from training.fitting import read_history
+from training.recipes import RECIPES
+from training.train import parse_args
 
-pytestmark = [pytest.mark.training, needs_mnist()]
-OUTPUTS = ["digitpad.keras", "digitpad.tflite", "model_card.json", "history.csv", "learning_curves.png",
-           "confusion_matrix.png", "not_a_digit_scores.png"]
+PLOTS = ["learning_curves.png", "confusion_matrix.png", "not_a_digit_scores.png"]
+FLAGS = {
+    "recipe",
+    "data_dir",
+    "out",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "seed",
+    "val_split",
+    "patience",
+    "no_augment",
+    "fashion_dir",
+    "negatives",
+    "european_digits",
+    "threshold",
+    "usps",
+    "semeion",
+    "quick",
+}
+# What TensorFlow prints unless it is quieted: absl's log lines ("E0000 00:00:17... cuda_platform.cc:52]
+# failed call to cuInit"), their preamble, and the CPU and oneDNN notices.
+NOISE = re.compile(
+    r"^[IWEF]\d{4} |cuInit|oneDNN|absl::InitializeLog|cuda drivers|XNNPACK|cpu_feature_guard", re.MULTILINE
+)
 
 
-def train_command(out, *flags) -> list[str]:
-    return [sys.executable, "-m", "training.train", "--quick", "--data-dir", str(MNIST_DIR), "--out", str(out), *flags]
+def train_command(out: Path, *flags: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "training.train",
+        "--quick",
+        "--data-dir",
+        str(MNIST_DIR),
+        "--out",
+        str(out),
+        *flags,
+    ]
 
 
-def train(out, *flags) -> subprocess.CompletedProcess:
-    result = subprocess.run(train_command(out, *flags), cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            check=False)
+def train(out: Path, *flags: str) -> subprocess.CompletedProcess:
+    # Without TF_CPP_MIN_LOG_LEVEL: the command itself must quiet TensorFlow.
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        train_command(out, *flags),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
 
-def weights(out) -> list[np.ndarray]:
+def weights(path: Path) -> list[np.ndarray]:
     import keras
 
-    return keras.saving.load_model(out / "digitpad.keras", compile=False).get_weights()
+    return keras.saving.load_model(path, compile=False).get_weights()
 
 
-def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
-    first, second = tmp_path / "first", tmp_path / "second"
-    result = train(first)
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("digits")
+    return out, train(out)
+
+
+@pytest.mark.training
+@needs_mnist()
+def test_quick_run_writes_every_output_and_records_every_flag(digits_run):
+    out, result = digits_run
     assert "mnist_test:" in result.stdout and "LiteRT vs Keras" in result.stdout
-    for name in OUTPUTS:
-        assert (first / name).stat().st_size > 0, name
-    assert not (first / ".training").exists()
-    card = json.loads((first / "model_card.json").read_text())
-    assert card["training"]["seed"] == 1234 and card["training"]["quick"] is True
-    assert card["training"]["train_digits"] == 2048 and card["training"]["validation_images"] == 0
-    assert card["training"]["train_non_digits"] > 300 and card["output"]["shape"] == [12]
+    for name in [
+        "digitpad.keras",
+        "digitpad.tflite",
+        "digitpad_layers.tflite",
+        "model_card.json",
+        "history.csv",
+        *PLOTS,
+    ]:
+        assert (out / name).stat().st_size > 0, name
+    assert not (out / ".training").exists()
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["name"] == "digitpad" and card["title"] == "CNN" and card["task"] == "digits"
+    assert set(card["files"]) == {"digitpad.keras", "digitpad.tflite", "digitpad_layers.tflite"}
+    training = card["training"]
+    assert set(training) >= FLAGS, FLAGS - set(training)
+    assert training["recipe"] == "digits" and training["seed"] == 1234 and training["quick"] is True
+    assert training["epochs"] == 1 and training["data_dir"] == str(MNIST_DIR) and training["out"] == str(out)
+    assert training["train_digits"] == 2048 and training["validation_images"] == 0
+    assert training["train_non_digits"] > 300 and card["output"]["shape"] == [12]
     assert card["not_a_digit"]["threshold"] == 0.5 and card["metrics"]["negatives"]
     assert card["litert_max_abs_difference"] < 1e-4
     assert card["data"]["files"]["train-labels-idx1-ubyte.gz"]["md5"] == "d53e105ee54ea40749a09fcbcd1e9432"
     assert {"tensorflow", "keras", "numpy", "pillow", "python"} <= set(card["versions"])
     assert card["metrics"]["usps"]["images"] == 2007 and card["metrics"]["semeion"]["images"] == 1593
 
-    train(second)
-    for a, b in zip(weights(first), weights(second), strict=True):
+
+@pytest.mark.training
+@needs_mnist()
+def test_quick_run_says_it_is_a_smoke_test_and_prints_no_tensorflow_noise(digits_run):
+    _, result = digits_run
+    lines = result.stdout.strip().splitlines()
+    for line in (lines[0], lines[-1]):
+        assert line.startswith("SMOKE TEST (--quick)") and "meant to be poor" in line, line
+    noise = NOISE.findall(result.stdout + result.stderr)
+    assert not noise, (noise, result.stderr[-2000:])
+
+
+@pytest.mark.training
+@needs_mnist()
+def test_the_same_seed_gives_the_same_weights(digits_run, tmp_path):
+    first, _ = digits_run
+    train(tmp_path)
+    for a, b in zip(weights(first / "digitpad.keras"), weights(tmp_path / "digitpad.keras"), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.training
+@needs_mnist()
+def test_dense_recipe_writes_a_digit_model_with_its_layers(tmp_path):
+    train(tmp_path, "--recipe", "dense")
+    for name in [
+        "dense.keras",
+        "dense.tflite",
+        "dense_layers.tflite",
+        "model_card.json",
+        "history.csv",
+        *PLOTS,
+    ]:
+        assert (tmp_path / name).stat().st_size > 0, name
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["name"] == "dense" and card["title"] == "dense network" and card["task"] == "digits"
+    assert card["training"]["recipe"] == "dense" and card["output"]["shape"] == [12]
+    assert set(card["files"]) == {"dense.keras", "dense.tflite", "dense_layers.tflite"}
+    assert [layer["kind"] for layer in card["layers"]] == ["flatten", "dense", "dropout", "softmax"]
+    assert card["parameters"] == 28 * 28 * 512 + 512 + 512 * 12 + 12
+    assert set(card["metrics"]) >= {"mnist_test", "usps", "semeion", "negatives", "sweep"}
+    assert card["not_a_digit"]["heldout_sources"] == sorted(card["metrics"]["negatives"])
+    activations = LayersRunner(tmp_path / "dense_layers.tflite").run(np.zeros((28, 28), np.float32))
+    assert activations["probabilities"].shape[-1] == 12
+
+
+@pytest.mark.training
+@needs_mnist()
 def test_interrupted_run_resumes_where_it_stopped(tmp_path):
     flags = ["--epochs", "3", "--val-split", "0.1"]  # with validation, so early stopping is in the run
-    process = subprocess.Popen(train_command(tmp_path, *flags), cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        train_command(tmp_path, *flags), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     # Keras writes this after the epoch's weights: from then on the backup is whole.
     saved = tmp_path / ".training" / "backup" / "training_metadata.json"
     deadline = time.monotonic() + 240
@@ -75,8 +187,37 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path):
 
 
 def test_history_leaves_out_validation_columns_keras_left_empty(tmp_path):
-    from training.train import _read_history
-
     path = tmp_path / "history.csv"
     path.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n0,0.9,0.3,NA,NA\n1,0.95,0.2,NA,NA\n")
-    assert _read_history(path) == {"accuracy": [0.9, 0.95], "loss": [0.3, 0.2]}
+    assert read_history(path) == {"accuracy": [0.9, 0.95], "loss": [0.3, 0.2]}
+
+
+@pytest.mark.parametrize(
+    ("flags", "recipe", "out", "epochs"),
+    [
+        ([], "digits", Path("models"), 24),
+        (["--recipe", "dense"], "dense", Path("models/dense"), RECIPES["dense"].epochs),
+        (["--recipe", "fashion"], "fashion", Path("models/fashion"), 15),
+        (["--dataset", "fashion"], "fashion", Path("models/fashion"), 15),
+        (["--dataset", "mnist"], "digits", Path("models"), 24),
+        (["--recipe", "dense", "--quick", "--out", "/tmp/x"], "dense", Path("/tmp/x"), 1),
+    ],
+)
+def test_each_recipe_has_its_folder_and_epochs(flags, recipe, out, epochs):
+    args = parse_args(flags)
+    assert (args.recipe, args.out, args.epochs) == (recipe, out, epochs)
+    assert "dataset" not in vars(args)  # the alias is resolved, not recorded
+
+
+def test_dataset_alias_cannot_contradict_the_recipe(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--dataset", "fashion", "--recipe", "dense"])
+    assert "--dataset fashion is --recipe fashion" in capsys.readouterr().err
+
+
+def test_recipes_name_their_files_and_tasks():
+    assert {name: (r.stem, r.task.name, r.explain) for name, r in RECIPES.items()} == {
+        "digits": ("digitpad", "digits", True),
+        "dense": ("dense", "digits", True),
+        "fashion": ("fashion", "fashion", False),
+    }

@@ -46,9 +46,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raise DataError(f"{path}: too short to be an IDX file")
     magic = int.from_bytes(raw[:4], "big")
     if magic != IDX_UBYTE_MAGIC[ndim]:
-        raise DataError(
-            f"{path}: bad magic number 0x{magic:08x}, expected 0x{IDX_UBYTE_MAGIC[ndim]:08x}"
-        )
+        raise DataError(f"{path}: bad magic number 0x{magic:08x}, expected 0x{IDX_UBYTE_MAGIC[ndim]:08x}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) - header != int(np.prod(shape)):
         raise DataError(f"{path}: {len(raw) - header} data bytes, header says shape {shape}")
@@ -78,9 +76,7 @@ def load_idx_folder(data_dir: Path, name: str) -> Mnist:
             raise DataError(f"{data_dir}: {split} has {n_images} images but {n_labels} labels")
     provenance = {
         "source": str(data_dir),
-        "files": {
-            path.name: {"count": len(arrays[key]), "md5": md5(path)} for key, path in paths.items()
-        },
+        "files": {path.name: {"count": len(arrays[key]), "md5": md5(path)} for key, path in paths.items()},
     }
     return Mnist(
         arrays["train_images"],
@@ -98,9 +94,11 @@ def load_mnist(data_dir: Path | None) -> Mnist:
 
         try:
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        except Exception as exc:  # noqa: BLE001 (the download's many failure types all mean the same here)
-            raise DataError(f"could not download MNIST ({type(exc).__name__}: {str(exc)[:120]}); "
-                            "pass --data-dir with the four MNIST IDX files") from None
+        except Exception as exc:  # the download's many failure types all mean the same here
+            raise DataError(
+                f"could not download MNIST ({type(exc).__name__}: {str(exc)[:120]}); "
+                "pass --data-dir with the four MNIST IDX files"
+            ) from exc
         provenance = {"source": "keras.datasets.mnist.load_data()"}
         return Mnist(x_train, y_train, x_test, y_test, provenance)
     return load_idx_folder(data_dir, "MNIST")
@@ -109,8 +107,10 @@ def load_mnist(data_dir: Path | None) -> Mnist:
 def load_fashion(data_dir: Path) -> Mnist:
     """Fashion-MNIST's IDX files (Debian: apt-get install dataset-fashion-mnist)."""
     if not data_dir.is_dir():
-        raise DataError(f"{data_dir}: no Fashion-MNIST folder (apt-get install dataset-fashion-mnist, "
-                        "or pass --fashion-dir)")
+        raise DataError(
+            f"{data_dir}: no Fashion-MNIST folder (apt-get install dataset-fashion-mnist, "
+            "or pass --fashion-dir)"
+        )
     return load_idx_folder(data_dir, "Fashion-MNIST")
 
 

@@ -19,7 +19,10 @@ def render(strokes: list[Stroke], filled: list[list[tuple[float, float]]], width
     image = Image.new("L", (CANVAS, CANVAS), 255)
     pen = ImageDraw.Draw(image)
     scale = CANVAS * 0.8
-    to_px = lambda p: (CANVAS * 0.1 + p[0] * scale, CANVAS * 0.1 + p[1] * scale)
+
+    def to_px(p: tuple[float, float]) -> tuple[float, float]:
+        return CANVAS * 0.1 + p[0] * scale, CANVAS * 0.1 + p[1] * scale
+
     w = max(1, round(width * CANVAS))
     for polygon in filled:
         pen.polygon([to_px(p) for p in polygon], fill=0)
@@ -47,14 +50,20 @@ def wobble(rng: np.random.Generator, stroke: Stroke, amount: float = 0.015) -> S
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> Stroke:
     t = np.linspace(start, end, n)
-    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t), strict=True))
 
 
 def _polygon(rng: np.random.Generator, corners: int, irregular: float) -> list[tuple[float, float]]:
-    angles = np.sort(rng.uniform(0, 2 * np.pi, corners)) if irregular else np.linspace(0, 2 * np.pi, corners + 1)[:-1]
+    angles = (
+        np.sort(rng.uniform(0, 2 * np.pi, corners))
+        if irregular
+        else np.linspace(0, 2 * np.pi, corners + 1)[:-1]
+    )
     radii = 0.5 * (1 - irregular * rng.random(corners))
     start = rng.uniform(0, 2 * np.pi)
-    return [(0.5 + r * np.cos(a + start), 0.5 + r * np.sin(a + start)) for a, r in zip(angles, radii)]
+    return [
+        (0.5 + r * np.cos(a + start), 0.5 + r * np.sin(a + start)) for a, r in zip(angles, radii, strict=True)
+    ]
 
 
 def scribble(rng: np.random.Generator) -> Drawing:
@@ -65,14 +74,16 @@ def zigzag(rng: np.random.Generator) -> Drawing:
     # Four or more segments: two would be a Z, which is how people write a 2.
     n = int(rng.integers(5, 10))
     xs = np.linspace(0, 1, n)
-    ys = np.where(np.arange(n) % 2 == 0, rng.uniform(0.2, 0.4), rng.uniform(0.6, 0.8)) + rng.normal(0, 0.05, n)
-    return [list(zip(xs, ys))], []
+    ys = np.where(np.arange(n) % 2 == 0, rng.uniform(0.2, 0.4), rng.uniform(0.6, 0.8)) + rng.normal(
+        0, 0.05, n
+    )
+    return [list(zip(xs, ys, strict=True))], []
 
 
 def wave(rng: np.random.Generator) -> Drawing:
     t = np.linspace(0, 1, 60)
     periods = rng.uniform(2, 4)
-    return [list(zip(t, 0.5 + rng.uniform(0.1, 0.3) * np.sin(2 * np.pi * periods * t)))], []
+    return [list(zip(t, 0.5 + rng.uniform(0.1, 0.3) * np.sin(2 * np.pi * periods * t), strict=True))], []
 
 
 def hatching(rng: np.random.Generator) -> Drawing:
@@ -114,14 +125,14 @@ def star(rng: np.random.Generator) -> Drawing:
     points = int(rng.choice([5, 6, 7]))
     angles = np.linspace(0, 2 * np.pi, 2 * points + 1) + rng.uniform(0, np.pi)
     radii = np.where(np.arange(2 * points + 1) % 2 == 0, 0.5, rng.uniform(0.18, 0.3))
-    return [list(zip(0.5 + radii * np.cos(angles), 0.5 + radii * np.sin(angles)))], []
+    return [list(zip(0.5 + radii * np.cos(angles), 0.5 + radii * np.sin(angles), strict=True))], []
 
 
 def heart(rng: np.random.Generator) -> Drawing:
     t = np.linspace(0, 2 * np.pi, 60)
     x = 16 * np.sin(t) ** 3
     y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
-    return [list(zip(0.5 + x / 34, 0.5 + y / 34))], []
+    return [list(zip(0.5 + x / 34, 0.5 + y / 34, strict=True))], []
 
 
 def smiley(rng: np.random.Generator) -> Drawing:
@@ -134,7 +145,9 @@ def smiley(rng: np.random.Generator) -> Drawing:
 def sun(rng: np.random.Generator) -> Drawing:
     rays = []
     for a in np.linspace(0, 2 * np.pi, int(rng.integers(6, 12)), endpoint=False):
-        rays.append([(0.5 + 0.3 * np.cos(a), 0.5 + 0.3 * np.sin(a)), (0.5 + 0.5 * np.cos(a), 0.5 + 0.5 * np.sin(a))])
+        rays.append(
+            [(0.5 + 0.3 * np.cos(a), 0.5 + 0.3 * np.sin(a)), (0.5 + 0.5 * np.cos(a), 0.5 + 0.5 * np.sin(a))]
+        )
     return [_arc(0.5, 0.5, 0.22, 0.22, 0, 2 * np.pi), *rays], []
 
 
@@ -155,7 +168,7 @@ def spiral(rng: np.random.Generator) -> Drawing:
     turns = rng.uniform(2, 4)
     t = np.linspace(0, 2 * np.pi * turns, 120)
     r = 0.5 * t / t[-1]
-    return [list(zip(0.5 + r * np.cos(t), 0.5 + r * np.sin(t)))], []
+    return [list(zip(0.5 + r * np.cos(t), 0.5 + r * np.sin(t), strict=True))], []
 
 
 def house(rng: np.random.Generator) -> Drawing:
@@ -168,16 +181,20 @@ def house(rng: np.random.Generator) -> Drawing:
 def stick_figure(rng: np.random.Generator) -> Drawing:
     head = _arc(0.5, 0.15, 0.13, 0.13, 0, 2 * np.pi)
     arm = rng.uniform(0.3, 0.6)
-    return [head, [(0.5, 0.28), (0.5, 0.7)], [(0.2, arm), (0.5, 0.4), (0.8, arm)],
-            [(0.25, 1), (0.5, 0.7), (0.75, 1)]], []
+    return [
+        head,
+        [(0.5, 0.28), (0.5, 0.7)],
+        [(0.2, arm), (0.5, 0.4), (0.8, arm)],
+        [(0.25, 1), (0.5, 0.7), (0.75, 1)],
+    ], []
 
 
 def cloud(rng: np.random.Generator) -> Drawing:
     bumps = int(rng.integers(3, 6))
     stroke: Stroke = []
-    for i, cx in enumerate(np.linspace(0.15, 0.85, bumps)):
+    for cx in np.linspace(0.15, 0.85, bumps):
         stroke += _arc(cx, 0.45, 0.7 / bumps / 2 + 0.03, rng.uniform(0.1, 0.2), np.pi, 2 * np.pi, 12)
-    return [stroke + [(0.85, 0.65), (0.15, 0.65), stroke[0]]], []
+    return [[*stroke, (0.85, 0.65), (0.15, 0.65), stroke[0]]], []
 
 
 def flower(rng: np.random.Generator) -> Drawing:
@@ -204,8 +221,12 @@ def fish(rng: np.random.Generator) -> Drawing:
 def cat(rng: np.random.Generator) -> Drawing:
     head = _arc(0.5, 0.6, 0.35, 0.3, 0, 2 * np.pi, 36)
     ears = [[(0.22, 0.42), (0.25, 0.1), (0.42, 0.32)], [(0.58, 0.32), (0.75, 0.1), (0.78, 0.42)]]
-    whiskers = [[(0.05, 0.6), (0.35, 0.65)], [(0.65, 0.65), (0.95, 0.6)], [(0.05, 0.75), (0.35, 0.7)],
-                [(0.65, 0.7), (0.95, 0.75)]]
+    whiskers = [
+        [(0.05, 0.6), (0.35, 0.65)],
+        [(0.65, 0.65), (0.95, 0.6)],
+        [(0.05, 0.75), (0.35, 0.7)],
+        [(0.65, 0.7), (0.95, 0.75)],
+    ]
     return [head, *ears, *whiskers, [(0.38, 0.52), (0.39, 0.53)], [(0.62, 0.52), (0.63, 0.53)]], []
 
 
@@ -215,13 +236,31 @@ def tic_tac_toe(rng: np.random.Generator) -> Drawing:
 
 
 DOODLES: dict[str, Callable[[np.random.Generator], Drawing]] = {
-    "scribble": scribble, "zigzag": zigzag, "wave": wave, "hatching": hatching, "blob": blob,
-    "filled_box": filled_box, "dot": dot, "outline": outline, "heart": heart, "smiley": smiley,
-    "arrow": arrow, "cross": cross, "cloud": cloud, "flower": flower, "tree": tree, "fish": fish, "cat": cat,
+    "scribble": scribble,
+    "zigzag": zigzag,
+    "wave": wave,
+    "hatching": hatching,
+    "blob": blob,
+    "filled_box": filled_box,
+    "dot": dot,
+    "outline": outline,
+    "heart": heart,
+    "smiley": smiley,
+    "arrow": arrow,
+    "cross": cross,
+    "cloud": cloud,
+    "flower": flower,
+    "tree": tree,
+    "fish": fish,
+    "cat": cat,
     "tic_tac_toe": tic_tac_toe,
     # Kinds held out of training, to measure rejection of kinds never seen.
-    "star": star, "spiral": spiral, "cross_hatching": cross_hatching, "house": house,
-    "stick_figure": stick_figure, "sun": sun,
+    "star": star,
+    "spiral": spiral,
+    "cross_hatching": cross_hatching,
+    "house": house,
+    "stick_figure": stick_figure,
+    "sun": sun,
 }
 
 
@@ -260,6 +299,8 @@ def european_seven(rng: np.random.Generator) -> Image.Image:
     bar_y = rng.uniform(0.4, 0.6)
     bar_x = right + (foot - right) * bar_y  # where the stem crosses the bar's height
     half = rng.uniform(0.15, 0.3)
-    strokes = [[(left, rng.uniform(0, 0.08)), (right, 0.0), (foot, 1.0)],
-               [(bar_x - half, bar_y), (bar_x + half * 0.8, bar_y - 0.02)]]
+    strokes = [
+        [(left, rng.uniform(0, 0.08)), (right, 0.0), (foot, 1.0)],
+        [(bar_x - half, bar_y), (bar_x + half * 0.8, bar_y - 0.02)],
+    ]
     return render([wobble(rng, s) for s in strokes], [], rng.uniform(0.04, 0.09))

@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from app.card import ModelCard
-from app.inference import NOT_A_DIGIT, KerasPredictor, LiteRTPredictor, Predictor, read_digits
-from app.preprocess import to_model_inputs
+from app.core.card import ModelCard
+from app.core.inference import KerasPredictor, LiteRTPredictor, Predictor, read_digits
+from app.core.tasks import DIGITS, NOT_A_DIGIT
+from training import native_stderr_held
 from training.data import DataError, load_mnist, load_semeion, load_usps
 from training.negatives import FASHION_DIR, heldout_negatives
 
@@ -46,23 +48,32 @@ class Scores:
         confusion = np.zeros((10, 11), dtype=int)
         np.add.at(confusion, (labels, predicted), 1)
         per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-        return cls(float((predicted == labels).mean()), float((~is_digit).mean()),
-                   per_class.round(4).tolist(), confusion.tolist())
+        return cls(
+            float((predicted == labels).mean()),
+            float((~is_digit).mean()),
+            per_class.round(4).tolist(),
+            confusion.tolist(),
+        )
 
 
-def digit_sets(x_test: np.ndarray, y_test: np.ndarray, usps: Path | None, semeion: Path | None
-               ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def digit_sets(
+    x_test: np.ndarray, y_test: np.ndarray, usps: Path | None, semeion: Path | None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Preprocessed inputs and labels of each digit set that is present."""
     sets = {"mnist_test": (x_test, y_test)}
     for name, path, loader in (("usps", usps, load_usps), ("semeion", semeion, load_semeion)):
         if path is not None and path.exists():
             images, labels = loader(path)
-            sets[name] = (to_model_inputs(images), labels)
+            sets[name] = (DIGITS.inputs(images), labels)
     return sets
 
 
-def evaluate(predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarray]],
-             negatives: dict[str, np.ndarray], threshold: float = THRESHOLD) -> dict:
+def evaluate(
+    predictor: Predictor,
+    digits: dict[str, tuple[np.ndarray, np.ndarray]],
+    negatives: dict[str, np.ndarray],
+    threshold: float = THRESHOLD,
+) -> dict:
     """Accuracy and false rejection per digit set, rejection per negative source,
     and the not-a-digit scores behind them (for the plot and the sweep)."""
     results: dict = {"threshold": threshold}
@@ -89,7 +100,7 @@ def evaluate(predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarra
     return results
 
 
-def sweep(scores: dict[str, np.ndarray], negative_names) -> list[dict]:
+def sweep(scores: dict[str, np.ndarray], negative_names: Iterable[str]) -> list[dict]:
     """What each candidate threshold would give: false rejection per digit set and
     the mean rejection of the held-out non-digits."""
     rows = []
@@ -110,14 +121,19 @@ def summary(results: dict) -> str:
     for name in DIGIT_SETS:
         scores = results.get(name)
         if scores:
-            lines.append(f"{name:>22}: {scores['accuracy']:.2%} right of {scores['images']} digits, "
-                         f"{scores['false_rejection']:.2%} rejected")
+            lines.append(
+                f"{name:>22}: {scores['accuracy']:.2%} right of {scores['images']} digits, "
+                f"{scores['false_rejection']:.2%} rejected"
+            )
         else:
             lines.append(f"{name:>22}: not found, skipped")
     for name, rejection in results.get("negatives", {}).items():
         lines.append(f"{name:>22}: {rejection['rejected']:.1%} of {rejection['images']} rejected")
     if "negatives_rejected_mean" in results:
-        lines.append(f"{'held-out non-digits':>22}: {results['negatives_rejected_mean']:.1%} rejected (mean of sources)")
+        lines.append(
+            f"{'held-out non-digits':>22}: {results['negatives_rejected_mean']:.1%} rejected "
+            "(mean of sources)"
+        )
     return "\n".join(lines)
 
 
@@ -126,17 +142,29 @@ def without_scores(results: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=Path("models/digitpad.tflite"),
-                        help="a .keras or .tflite model (default: %(default)s)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder with MNIST's IDX files; default: Keras' download")
-    parser.add_argument("--fashion-dir", type=Path, default=FASHION_DIR,
-                        help="folder with Fashion-MNIST's IDX files (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=Path("models/digitpad.tflite"),
+        help="a .keras or .tflite model (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="folder with MNIST's IDX files; default: Keras' download"
+    )
+    parser.add_argument(
+        "--fashion-dir",
+        type=Path,
+        default=FASHION_DIR,
+        help="folder with Fashion-MNIST's IDX files (default: %(default)s)",
+    )
     parser.add_argument("--usps", type=Path, default=DEFAULT_USPS)
     parser.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION)
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="not-a-digit threshold (default: the model card's)")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="not-a-digit threshold (default: the model card's)"
+    )
     parser.add_argument("--seed", type=int, default=1234, help="seed of the held-out non-digits")
     parser.add_argument("--json", action="store_true", help="print the full results as JSON")
     args = parser.parse_args(argv)
@@ -144,17 +172,22 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model.is_file():
         print(f"error: {args.model}: no such model file", file=sys.stderr)
         return 2
+    card = ModelCard.read(args.model.parent / "model_card.json")
+    if card.not_a_digit is None:
+        print(f"error: {args.model}: not a digit model (its card's task is {card.task})", file=sys.stderr)
+        return 2
+    threshold = card.not_a_digit.threshold if args.threshold is None else args.threshold
     try:
         mnist = load_mnist(args.data_dir)
         negatives = heldout_negatives(mnist.x_test, args.fashion_dir, args.seed)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    threshold = args.threshold
-    if threshold is None:
-        threshold = ModelCard.read(args.model.parent / "model_card.json").not_a_digit.threshold
-    predictor = LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)
-    digits = digit_sets(to_model_inputs(mnist.x_test), mnist.y_test, args.usps, args.semeion)
+    with native_stderr_held():
+        predictor = (
+            LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)
+        )
+    digits = digit_sets(DIGITS.inputs(mnist.x_test), mnist.y_test, args.usps, args.semeion)
     results = without_scores(evaluate(predictor, digits, negatives, threshold))
     print(json.dumps(results, indent=2) if args.json else summary(results))
     return 0

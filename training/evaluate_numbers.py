@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.card import ModelCard
-from app.classifier import Classifier
-from app.errors import ImageError
-from app.inference import LiteRTPredictor
+from app.core.classifier import Classifier
+from app.core.errors import Refusal
+from training import native_stderr_held
 from training.data import DataError, load_mnist, load_usps
 from training.evaluate import DEFAULT_USPS
 from training.negatives import ink_crop
@@ -77,8 +76,9 @@ def _digits_right(read: str, truth: str) -> int:
     return max(0, len(truth) - previous[-1])
 
 
-def evaluate_numbers(classifier: Classifier, sources: dict[str, tuple[np.ndarray, np.ndarray]],
-                     per_cell: int, seed: int) -> dict:
+def evaluate_numbers(
+    classifier: Classifier, sources: dict[str, tuple[np.ndarray, np.ndarray]], per_cell: int, seed: int
+) -> dict:
     rng = np.random.default_rng(seed)
     exact: dict[str, list[bool]] = defaultdict(list)
     right: dict[str, list[float]] = defaultdict(list)
@@ -91,14 +91,20 @@ def evaluate_numbers(classifier: Classifier, sources: dict[str, tuple[np.ndarray
                     image = compose([images[i] for i in chosen], spacing, rng)
                     try:
                         read = classifier.read(_png(image)).number or ""
-                    except ImageError:
+                    except Refusal:
                         read = ""
                     share = _digits_right(read, truth) / length
                     for key in ("all", f"source:{source}", f"length:{length}", f"spacing:{spacing}"):
                         exact[key].append(read == truth)
                         right[key].append(share)
-    return {key: {"numbers": len(exact[key]), "exact": float(np.mean(exact[key])),
-                  "digits_right": float(np.mean(right[key]))} for key in exact}
+    return {
+        key: {
+            "numbers": len(exact[key]),
+            "exact": float(np.mean(exact[key])),
+            "digits_right": float(np.mean(right[key])),
+        }
+        for key in exact
+    }
 
 
 def single_digits(classifier: Classifier, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -107,7 +113,7 @@ def single_digits(classifier: Classifier, images: np.ndarray, labels: np.ndarray
     for image, label in zip(images, labels, strict=True):
         data = _png(Image.fromarray(image, "L"))
         result = classifier.classify(data)
-        predict.append(result.is_digit and result.digit == label)
+        predict.append(bool(result.is_digit) and result.digit == label)
         read.append(classifier.read(data).number == str(label))
     return {"images": len(labels), "predict": float(np.mean(predict)), "read": float(np.mean(read))}
 
@@ -118,12 +124,23 @@ def white_on_black(images: list[Image.Image]) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", type=Path, default=Path("models"), help="folder of the served model")
-    parser.add_argument("--data-dir", type=Path, default=None, help="MNIST's IDX files; default: Keras' download")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=Path("models"),
+        help="folder of a digit model and its card (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="MNIST's IDX files; default: Keras' download"
+    )
     parser.add_argument("--usps", type=Path, default=DEFAULT_USPS)
     parser.add_argument("--per-cell", type=int, default=40, help="numbers per source, length and spacing")
-    parser.add_argument("--single", type=int, default=2000, help="MNIST test digits for the single-digit check")
+    parser.add_argument(
+        "--single", type=int, default=2000, help="MNIST test digits for the single-digit check"
+    )
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -132,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    card = ModelCard.read(args.models / "model_card.json")
-    classifier = Classifier("digits", LiteRTPredictor(args.models / "digitpad.tflite"), card, "litert", 40_000_000, 20)
+    with native_stderr_held():
+        classifier = Classifier.load("digits", args.models)
     sources = {"mnist_test": (mnist.x_test, mnist.y_test)}
     if args.usps.exists():
         images, labels = load_usps(args.usps)
@@ -146,10 +163,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
         return 0
     for key, row in results["numbers"].items():
-        print(f"{key:>18}: {row['exact']:.1%} of {row['numbers']} numbers exact, {row['digits_right']:.1%} of digits")
+        print(
+            f"{key:>18}: {row['exact']:.1%} of {row['numbers']} numbers exact, "
+            f"{row['digits_right']:.1%} of digits"
+        )
     single = results["single_digits"]
-    print(f"{'single digits':>18}: /predict {single['predict']:.2%}, /read {single['read']:.2%} "
-          f"of {single['images']} MNIST test digits")
+    print(
+        f"{'single digits':>18}: /predict {single['predict']:.2%}, /read {single['read']:.2%} "
+        f"of {single['images']} MNIST test digits"
+    )
     return 0
 
 

@@ -1,29 +1,39 @@
-"""What every training run shares, whatever the data set: seeding, a fit that resumes
-where it was interrupted, and the LiteRT export checked against Keras. TensorFlow loads
-on first use, so that commands check their data before paying for it."""
+"""The one training loop that every recipe (training.recipes) runs: seed, data, the
+tf.data pipeline, a cosine schedule, a fit that resumes where it was interrupted, the
+LiteRT export checked against Keras, the layers model for /explain, evaluation, plots
+and the model card, which records every flag of the run."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from app.inference import LiteRTPredictor
+from app.core.card import ModelCard
+from app.core.explain import layers_file
+from app.core.inference import LiteRTPredictor
+from app.core.preprocess import SIZE
+from app.core.tasks import Task
+from training import native_stderr_held
+from training.augment import stretch_some
+from training.data import Mnist
+from training.explain_export import CHECK_IMAGES, export_layers
+from training.recipes import QUICK_TRAIN, Recipe
+from training.report import plot_history, versions
 
-if TYPE_CHECKING:
-    import keras
-    import tensorflow as tf
+WORK = ".training"  # inside the output folder: the backup a resumed run starts from, removed at the end
 
 
 def seeded(seed: int) -> None:
     """The same seed and data give the same weights (TensorFlow's deterministic ops)."""
-    import keras
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -36,17 +46,25 @@ def read_history(path: Path) -> dict[str, list[float]]:
     rows = np.genfromtxt(path, delimiter=",", names=True)
     rows = np.atleast_1d(rows)
     # Keras' CSVLogger writes val_ columns even without validation data, all "NA".
-    return {name: rows[name].tolist() for name in rows.dtype.names
-            if name != "epoch" and not np.isnan(rows[name]).all()}
+    return {
+        name: rows[name].tolist()
+        for name in rows.dtype.names or ()
+        if name != "epoch" and not np.isnan(rows[name]).all()
+    }
 
 
-def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, epochs: int, out: Path, work: Path,
-                  validation=None, callbacks: tuple[keras.callbacks.Callback, ...] = ()) -> float:
+def fit_resumable(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    epochs: int,
+    out: Path,
+    work: Path,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),
+) -> float:
     """Fits, logging each epoch to out/history.csv and backing it up in work/backup; run
     again after an interruption, it resumes from the last finished epoch. Returns the
     seconds the fit took."""
-    import keras
-
     if not (work / "backup").exists():  # a fresh run, not a resumed one
         (out / "history.csv").unlink(missing_ok=True)
     every = [  # in this order: an epoch's history row is written before its backup
@@ -55,21 +73,163 @@ def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, epochs: int, ou
         *callbacks,
     ]
     started = time.monotonic()
-    model.fit(train_ds, epochs=epochs, validation_data=validation, callbacks=every,
-              verbose=1 if sys.stdout.isatty() else 2)
+    # shuffle=False: the dataset is shuffled already, and Keras warns about the flag otherwise.
+    model.fit(
+        train_ds,
+        epochs=epochs,
+        validation_data=validation,
+        callbacks=every,
+        shuffle=False,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
     return time.monotonic() - started
 
 
-def export(model: keras.Model, work: Path, out: Path, stem: str, x_check: np.ndarray
-           ) -> tuple[keras.Model, LiteRTPredictor, float]:
+def export(
+    model: keras.Model, work: Path, out: Path, stem: str, x_check: np.ndarray
+) -> tuple[keras.Model, LiteRTPredictor, float]:
     """Writes out/<stem>.keras (without optimizer state) and out/<stem>.tflite; returns the
     shipped Keras model, the LiteRT one, and their largest difference on `x_check`."""
-    import keras
-
     model.save(work / "trained.keras")
     model = keras.saving.load_model(work / "trained.keras", compile=False)  # no optimizer state shipped
     model.save(out / f"{stem}.keras")
     model.export(str(out / f"{stem}.tflite"), format="litert", verbose=False)
-    litert = LiteRTPredictor(out / f"{stem}.tflite")
+    with native_stderr_held():
+        litert = LiteRTPredictor(out / f"{stem}.tflite")
     parity = float(np.abs(litert.predict(x_check) - model.predict(x_check[..., None], verbose=0)).max())
     return model, litert, parity
+
+
+def config(args: argparse.Namespace) -> dict[str, float | int | bool | str]:
+    """Every flag of the run, for the card. An unset one (None: MNIST from Keras'
+    download) is left out; the card's data says where the data came from."""
+    return {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in vars(args).items()
+        if value is not None
+    }
+
+
+def loss_and_accuracy(smoothing: float) -> tuple[keras.losses.Loss, keras.metrics.Metric]:
+    """Cross-entropy on class numbers, or on one-hot vectors where labels are smoothed."""
+    if smoothing:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+        return loss, keras.metrics.CategoricalAccuracy(name="accuracy")
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    return keras.losses.SparseCategoricalCrossentropy(), accuracy
+
+
+def targets(recipe: Recipe, labels: np.ndarray) -> np.ndarray:
+    """Class numbers, or one-hot vectors where the recipe smooths its labels."""
+    return np.eye(recipe.task.outputs, dtype=np.float32)[labels] if recipe.label_smoothing else labels
+
+
+def pipeline(recipe: Recipe, args: argparse.Namespace, x: np.ndarray, y: np.ndarray) -> tf.data.Dataset:
+    """Shuffled batches, augmented (unless --no-augment) as they are drawn, prefetched."""
+    if not args.no_augment and recipe.stretched:
+        x = stretch_some(x, recipe.stretched, args.seed)
+    dataset = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+    dataset = dataset.shuffle(len(x), seed=args.seed).batch(args.batch_size)
+    if not args.no_augment:
+        augment = recipe.augment(args.seed)
+        dataset = dataset.map(
+            lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def smoke_test_warning(args: argparse.Namespace) -> str:
+    return (
+        f"SMOKE TEST (--quick): {QUICK_TRAIN} training images, {args.epochs} epoch(s): its figures are meant "
+        "to be poor; they check the pipeline, not the model"
+    )
+
+
+def output_meaning(task: Task) -> str:
+    rejects = ", then 'not a digit' and 'several digits'" if task.rejects else ""
+    return f"softmax probabilities of the labels, in their order{rejects}"
+
+
+def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
+    """Trains `recipe` as `args` say, on the data its `load` returned, and writes the
+    model, its card and its plots to args.out."""
+    if args.quick:
+        print(smoke_test_warning(args), flush=True)
+    settings = ", ".join(f"{name}={value}" for name, value in config(args).items())
+    print(f"training {recipe.name} ({recipe.title}): {settings}", flush=True)
+    seeded(args.seed)
+    out, work = args.out, args.out / WORK
+    work.mkdir(parents=True, exist_ok=True)
+    data = recipe.prepare(args, source)
+
+    n_val = int(len(data.x_train) * args.val_split)  # the first n_val images validate, the rest train
+    x_fit, y_fit = data.x_train[n_val:], targets(recipe, data.y_train[n_val:])
+    train_ds = pipeline(recipe, args, x_fit, y_fit)
+    validation = (data.x_train[:n_val, ..., None], targets(recipe, data.y_train[:n_val])) if n_val else None
+
+    model = recipe.build()
+    steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
+    loss, accuracy = loss_and_accuracy(recipe.label_smoothing)
+    model.compile(keras.optimizers.Adam(schedule), loss, metrics=[accuracy])
+    model.summary(print_fn=lambda line, **_: print(line))
+    # Ships the weights the cosine schedule ends with, or, when validation stops
+    # improving for `patience` epochs, the best ones seen.
+    stopping = (
+        (keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True),) if n_val else ()
+    )
+    seconds = fit_resumable(model, train_ds, args.epochs, out, work, validation, stopping)
+
+    shipped = recipe.wrap(model) if recipe.wrap else model
+    model, litert, parity = export(shipped, work, out, recipe.stem, data.x_test)
+    files = [f"{recipe.stem}.keras", f"{recipe.stem}.tflite"]
+    layers = None
+    if recipe.explain:
+        layers = export_layers(model, out / layers_file(recipe.stem), data.x_test[:CHECK_IMAGES])
+        files.append(layers_file(recipe.stem))
+    evaluation = recipe.evaluate(args, data, litert, out)
+    history = read_history(out / "history.csv")
+    plot_history(history, out / "learning_curves.png")
+
+    card = ModelCard.model_validate(
+        {
+            "name": recipe.stem,
+            "title": recipe.title,
+            "version": sha256(out / f"{recipe.stem}.tflite")[:12],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "architecture": recipe.architecture,
+            "parameters": model.count_params(),
+            "task": recipe.task.name,
+            "labels": list(recipe.task.labels),
+            "input": {
+                "shape": [SIZE, SIZE, 1],
+                "dtype": "float32",
+                "range": [0, 1],
+                "meaning": recipe.task.input_meaning,
+            },
+            "output": {"shape": [recipe.task.outputs], "meaning": output_meaning(recipe.task)},
+            "not_a_digit": evaluation.not_a_digit,
+            "metrics": evaluation.metrics,
+            "litert_max_abs_difference": parity,
+            "training": {
+                **config(args),
+                "label_smoothing": recipe.label_smoothing,
+                "epochs_run": len(history["loss"]),
+                "seconds": round(seconds, 1),
+                "train_images": len(x_fit),
+                "validation_images": n_val,
+                **data.counts,
+            },
+            "data": data.provenance,
+            "versions": versions(),
+            "files": {name: sha256(out / name) for name in files},
+            "layers": layers,
+        }
+    )
+    card.write(out / "model_card.json")
+    shutil.rmtree(work)
+    print(evaluation.summary)
+    print(f"LiteRT vs Keras: max |difference| {parity:.2e}; trained in {seconds:.0f} s; wrote {out}/")
+    if args.quick:
+        print(smoke_test_warning(args))
+    return card

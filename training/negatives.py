@@ -20,22 +20,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from app.inference import NOT_A_DIGIT, SEVERAL_DIGITS
-from app.preprocess import to_model_inputs
+from app.core.tasks import DIGITS, FASHION_LABELS, NOT_A_DIGIT, SEVERAL_DIGITS
 from training import drawn
 from training.data import DataError, load_fashion
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FONT_DIR = Path("/usr/share/fonts")
-FONT_PACKAGES = ("fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-humor-sans "
-                 "fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript "
-                 "fonts-kaushanscript fonts-kristi")
+FONT_PACKAGES = (
+    "fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-humor-sans "
+    "fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript "
+    "fonts-kaushanscript fonts-kristi"
+)
 
 # Not O o I l i J j Z z S s B G b g q Q, which people write like digits, nor, as some
 # write their 0 open, 9 with a curled stem and a crossed 7: C c D U u p f.
 LETTERS = "AEFHKLMNPRTVWXYadehkmnrtvwxy"
-GREEK = "αγμπτφψωΔΞΠΣΩ"  # not β δ θ σ Γ, nor λ Λ (a 1 with a long flag)
-SYMBOLS = "+×÷=#%&*@?<>€£¥★♥♪☺✓→←√≠±≈¶©®‰"  # not | / \ ! ( ) [ ] $ § ∞ Ø ∫ , . ^ ~
+GREEK = "αγμπτφψωΔΞΠΣΩ"  # not β δ θ Γ or sigma (an o), nor λ Λ (a 1 with a long flag)
+SYMBOLS = "+\N{MULTIPLICATION SIGN}÷=#%&*@?<>€£¥★♥♪☺✓→←√≠±≈¶©®‰"  # not | / \ ! ( ) [ ] $ § ∞ Ø ∫ , . ^ ~
 CHARACTERS = LETTERS + GREEK + SYMBOLS
 
 # Font files (under FONT_DIR) by family; the held-out families are handwriting,
@@ -61,7 +62,6 @@ HELDOUT_FONTS = {
 TRAIN_HERSHEY = ("futural", "futuram", "scripts", "scriptc", "rowmans", "timesr")
 HELDOUT_HERSHEY = ("cursive", "timesi")
 HERSHEY_CHARACTERS = LETTERS + "+=#%&*@?<>"
-FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 HELDOUT_FASHION = (5, 8)  # sandal, bag
 HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", "sun")
 
@@ -84,8 +84,10 @@ def font_files(families: dict[str, str]) -> dict[str, list[Path]]:
     found = {name: sorted(FONT_DIR.glob(pattern)) for name, pattern in families.items()}
     missing = [name for name, files in found.items() if not files]
     if missing:
-        raise DataError(f"fonts not found in {FONT_DIR}: {', '.join(missing)} "
-                        f"(install them: apt-get install {FONT_PACKAGES})")
+        raise DataError(
+            f"fonts not found in {FONT_DIR}: {', '.join(missing)} "
+            f"(install them: apt-get install {FONT_PACKAGES})"
+        )
     return found
 
 
@@ -108,14 +110,14 @@ def characters(families: list[list[Path]], n: int, rng: np.random.Generator) -> 
     """Characters from font families taken in turn at random, so that a family of
     twenty files (DejaVu's) weighs no more than a handwriting font of one."""
     charsets = [[_covered(path) for path in files] for files in families]
-    images = []
+    images: list[Image.Image] = []
     while len(images) < n:
         family = int(rng.integers(len(families)))
         i = int(rng.integers(len(families[family])))
         if charsets[family][i]:
             path, charset = families[family][i], charsets[family][i]
             image = render_character(path, str(rng.choice(list(charset))))
-            if image.getextrema()[0] < 128:  # some fonts map a character to an empty glyph
+            if np.asarray(image).min() < 128:  # some fonts map a character to an empty glyph
                 images.append(image)
     return images
 
@@ -129,7 +131,7 @@ def stroked_letters(fonts: tuple[str, ...], n: int, rng: np.random.Generator) ->
         font = HersheyFonts()
         font.load_default_font(name)
         loaded.append(font)
-    images = []
+    images: list[Image.Image] = []
     while len(images) < n:
         font = loaded[int(rng.integers(len(loaded)))]
         strokes = [s for s in font.strokes_for_text(str(rng.choice(list(HERSHEY_CHARACTERS)))) if len(s) > 1]
@@ -168,16 +170,18 @@ def ink_crop(digit: np.ndarray) -> np.ndarray:
     return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def fashion(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...], n: int | None,
-            rng: np.random.Generator) -> np.ndarray:
+def fashion(
+    images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...], n: int | None, rng: np.random.Generator
+) -> np.ndarray:
     chosen = np.flatnonzero(np.isin(labels, classes))
     if n is not None:
         chosen = rng.choice(chosen, size=min(n, len(chosen)), replace=False)
     return images[np.sort(chosen)]
 
 
-def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Path, seed: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def training_negatives(
+    counts: Counts, mnist_train: np.ndarray, fashion_dir: Path, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(n, 28, 28) preprocessed non-digits from the training kinds of every source, and
     their labels: NOT_A_DIGIT, or SEVERAL_DIGITS for numbers."""
     rng = np.random.default_rng(seed)
@@ -186,30 +190,31 @@ def training_negatives(counts: Counts, mnist_train: np.ndarray, fashion_dir: Pat
     fmnist = load_fashion(fashion_dir)
     trained_classes = tuple(c for c in range(10) if c not in HELDOUT_FASHION)
     parts = [
-        to_model_inputs(characters(fonts, counts.fonts, rng)),
-        to_model_inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
-        to_model_inputs(doodles(kinds, counts.doodles, rng)),
-        to_model_inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
+        DIGITS.inputs(characters(fonts, counts.fonts, rng)),
+        DIGITS.inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
+        DIGITS.inputs(doodles(kinds, counts.doodles, rng)),
+        DIGITS.inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
     ]
-    several = to_model_inputs(numbers(mnist_train, counts.numbers, rng))
+    several = DIGITS.inputs(numbers(mnist_train, counts.numbers, rng))
     labels = np.r_[np.full(sum(map(len, parts)), NOT_A_DIGIT), np.full(len(several), SEVERAL_DIGITS)]
     return np.concatenate([*parts, several]), labels.astype(np.uint8)
 
 
-def heldout_negatives(mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_source: int = 1000
-                      ) -> dict[str, np.ndarray]:
+def heldout_negatives(
+    mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_source: int = 1000
+) -> dict[str, np.ndarray]:
     """Held-out kinds of non-digit, by source name: what the rejection rate is measured on."""
     rng = np.random.default_rng(seed + 1)
     sets = {}
     for name, files in font_files(HELDOUT_FONTS).items():
-        sets[f"font:{name}"] = to_model_inputs(characters([files], per_source // 2, rng))
+        sets[f"font:{name}"] = DIGITS.inputs(characters([files], per_source // 2, rng))
     for name in HELDOUT_HERSHEY:
-        sets[f"strokes:{name}"] = to_model_inputs(stroked_letters((name,), per_source // 2, rng))
+        sets[f"strokes:{name}"] = DIGITS.inputs(stroked_letters((name,), per_source // 2, rng))
     for kind in HELDOUT_DOODLES:
-        sets[f"doodle:{kind}"] = to_model_inputs(doodles([kind], per_source // 2, rng))
+        sets[f"doodle:{kind}"] = DIGITS.inputs(doodles([kind], per_source // 2, rng))
     fmnist = load_fashion(fashion_dir)
     for label in HELDOUT_FASHION:
         images = fashion(fmnist.x_test, fmnist.y_test, (label,), per_source // 2, rng)
-        sets[f"fashion:{FASHION_CLASSES[label]}"] = to_model_inputs(images)
-    sets["numbers:mnist_test"] = to_model_inputs(numbers(mnist_test, per_source, rng))
+        sets[f"fashion:{FASHION_LABELS[label]}"] = DIGITS.inputs(images)
+    sets["numbers:mnist_test"] = DIGITS.inputs(numbers(mnist_test, per_source, rng))
     return sets

@@ -29,7 +29,7 @@ def versions() -> dict[str, str]:
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, history[metric], "o-", label="train")
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], "o-", label="validation")
@@ -44,8 +44,9 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
 DIGITS = tuple(str(d) for d in range(10))
 
 
-def plot_confusion(confusion: list[list[int]], path: Path, title: str, labels: tuple[str, ...] = DIGITS,
-                   noun: str = "digit") -> None:
+def plot_confusion(
+    confusion: list[list[int]], path: Path, title: str, labels: tuple[str, ...] = DIGITS, noun: str = "digit"
+) -> None:
     """Rows: the true class; columns: the class read, then, for digits, "not a digit" (rejected)."""
     matrix = np.array(confusion)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
@@ -54,11 +55,24 @@ def plot_confusion(confusion: list[list[int]], path: Path, title: str, labels: t
     for (row, col), count in np.ndenumerate(matrix):
         if count:
             light = np.log1p(count) > np.log1p(matrix.max()) / 2
-            ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
-                    color="white" if light else "black")
+            ax.text(
+                col,
+                row,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if light else "black",
+            )
     columns = [*labels, "not a\ndigit"][: matrix.shape[1]]
-    ax.set(xticks=range(matrix.shape[1]), xticklabels=columns, yticks=range(len(labels)),
-           xlabel="read as", ylabel=f"true {noun}", title=title)
+    ax.set(
+        xticks=range(matrix.shape[1]),
+        xticklabels=columns,
+        yticks=range(len(labels)),
+        xlabel="read as",
+        ylabel=f"true {noun}",
+        title=title,
+    )
     if max(map(len, labels)) > 2:  # names, not digits
         ax.set_yticklabels(labels)
         ax.tick_params(axis="x", labelrotation=60)
@@ -68,9 +82,12 @@ def plot_confusion(confusion: list[list[int]], path: Path, title: str, labels: t
     plt.close(fig)
 
 
-def plot_scores(scores: dict[str, np.ndarray], digit_sets: tuple[str, ...], threshold: float, path: Path) -> None:
+def plot_scores(
+    scores: dict[str, np.ndarray], digit_sets: tuple[str, ...], threshold: float, path: Path
+) -> None:
     """Histograms of the not-a-digit score, as log-odds so that both ends are visible:
     each digit set against the held-out non-digits, with the threshold."""
+
     def log_odds(p: np.ndarray) -> np.ndarray:
         p = np.clip(p, 1e-7, 1 - 1e-7)
         return np.log(p / (1 - p))
@@ -80,15 +97,32 @@ def plot_scores(scores: dict[str, np.ndarray], digit_sets: tuple[str, ...], thre
     negatives = [name for name in scores if name not in digit_sets]
     if negatives:
         pooled = np.concatenate([scores[name] for name in negatives])
-        ax.hist(log_odds(pooled), bins, density=True, alpha=0.45, color="tab:red",
-                label=f"held-out non-digits ({len(negatives)} kinds, {len(pooled)} images)")
-    for name, colour in zip(digit_sets, ("tab:blue", "tab:green", "tab:purple")):
+        ax.hist(
+            log_odds(pooled),
+            bins,
+            density=True,
+            alpha=0.45,
+            color="tab:red",
+            label=f"held-out non-digits ({len(negatives)} kinds, {len(pooled)} images)",
+        )
+    for name, colour in zip(digit_sets, ("tab:blue", "tab:green", "tab:purple"), strict=False):
         if name in scores:
-            ax.hist(log_odds(scores[name]), bins, density=True, histtype="step", linewidth=1.8, color=colour,
-                    label=f"{name} digits ({len(scores[name])})")
+            ax.hist(
+                log_odds(scores[name]),
+                bins,
+                density=True,
+                histtype="step",
+                linewidth=1.8,
+                color=colour,
+                label=f"{name} digits ({len(scores[name])})",
+            )
     ax.axvline(log_odds(np.array(threshold)), color="black", linestyle="--", label=f"threshold {threshold}")
-    ax.set(yscale="log", xlabel="not-a-digit score, log-odds  log(p / (1 - p))", ylabel="density",
-           title="Digits score low, non-digits high: the threshold separates them")
+    ax.set(
+        yscale="log",
+        xlabel="not-a-digit score, log-odds  log(p / (1 - p))",
+        ylabel="density",
+        title="Digits score low, non-digits high: the threshold separates them",
+    )
     ax.legend(fontsize=8, loc="upper center")
     ax.grid(alpha=0.3)
     fig.tight_layout()

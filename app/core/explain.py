@@ -31,7 +31,6 @@ def layers_file(name: str) -> str:
     return f"{name}_layers.tflite"
 
 
-LAYERS_FILE = layers_file("digitpad")
 MAP_COLUMNS = 8  # feature maps per row of a layer's image
 # Occlusion: a patch of paper over the input, PATCH px square, every STRIDE px. A 4 px
 # patch hides a piece of an MNIST-width stroke (2-3 px); every 3 px, its 81 copies take

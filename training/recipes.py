@@ -1,0 +1,294 @@
+"""One recipe per model: what the training loop (training.fitting.run) needs to know
+about it and nothing it shares with the others. A new model is a new entry in RECIPES.
+
+    digits   the served digit CNN, on MNIST, drawn European 1s and 7s and non-digits
+    dense    the tutorials' dense network, on the same data, for comparison
+    fashion  the clothes CNN, on Fashion-MNIST
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from app.core.inference import Predictor
+from app.core.preprocess import SIZE
+from app.core.tasks import DIGITS, FASHION, Task
+from training import augment, model
+from training.data import DataError, Mnist, load_fashion, load_mnist
+from training.drawn import DOODLES, european_one, european_seven
+from training.evaluate import DIGIT_SETS, digit_sets, evaluate, summary
+from training.negatives import (
+    HELDOUT_DOODLES,
+    HELDOUT_FASHION,
+    HELDOUT_FONTS,
+    TRAIN_FONTS,
+    TRAIN_HERSHEY,
+    Counts,
+    font_files,
+    heldout_negatives,
+    training_negatives,
+)
+from training.report import plot_confusion, plot_scores
+
+QUICK_TRAIN, QUICK_TEST = 2048, 1000  # --quick: the first images of each set
+QUICK_HELDOUT, HELDOUT = 200, 1000  # held-out non-digits of each source
+
+
+@dataclass(frozen=True)
+class Data:
+    """A recipe's data, ready for the loop: (n, 28, 28) model inputs and their labels."""
+
+    x_train: np.ndarray  # in the order the loop splits it: its first --val-split validates
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    sets: dict[str, np.ndarray]  # what the recipe's evaluation needs beyond the test set
+    counts: dict[str, int]  # what the training set holds, for the card
+    provenance: dict  # where it came from, for the card
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict  # the card's metrics
+    not_a_digit: dict | None  # the card's not_a_digit block, for a task that rejects
+    summary: str  # printed at the end of the run
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str  # --recipe
+    task: Task
+    stem: str  # the card's name, and its files': <stem>.keras, <stem>.tflite, <stem>_layers.tflite
+    title: str  # short words for the page
+    architecture: str  # the card's words for the network
+    out: Path  # the default folder
+    epochs: int  # the default epochs
+    build: Callable[[], keras.Model]
+    augment: Callable[[int], keras.Layer]
+    load: Callable[[argparse.Namespace], Mnist]  # raises DataError, before anything is trained
+    prepare: Callable[[argparse.Namespace, Mnist], Data]
+    evaluate: Callable[[argparse.Namespace, Data, Predictor, Path], Evaluation]  # also draws its plots
+    stretched: float = 0.0  # augmenting, the share of training images stretched to fill their box
+    label_smoothing: float = 0.0
+    wrap: Callable[[keras.Model], keras.Model] | None = None  # around the trained network, for export
+    explain: bool = False  # writes the layers model that /explain runs
+
+
+def load_digits(args: argparse.Namespace) -> Mnist:
+    """MNIST, after checking that the non-digits' sources (Fashion-MNIST, fonts) are there."""
+    mnist = load_mnist(args.data_dir)
+    load_fashion(args.fashion_dir)
+    font_files(TRAIN_FONTS)
+    font_files(HELDOUT_FONTS)
+    return mnist
+
+
+def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
+    """MNIST's digits, drawn European 1s and 7s (MNIST has few), and non-digits of the
+    training kinds as classes 10 and 11; held-out kinds of non-digit for evaluation."""
+    x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
+    negatives_share, european = args.negatives, args.european_digits
+    if args.quick:
+        x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
+        x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
+        negatives_share = negatives_share * QUICK_TRAIN / len(mnist.x_train)
+        european = european * QUICK_TRAIN // len(mnist.x_train)
+    print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
+    x_train, x_test = DIGITS.inputs(x_train), DIGITS.inputs(x_test)
+    rng = np.random.default_rng(args.seed)
+    makers = {1: european_one, 7: european_seven}
+    drawn = [make(rng) for make in makers.values() for _ in range(european)]
+    x_drawn = DIGITS.inputs(drawn) if drawn else np.zeros((0, SIZE, SIZE), np.float32)
+    y_drawn = np.repeat(np.array(list(makers), np.uint8), european)
+    x_negatives, y_negatives = (
+        training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
+        if negatives_share > 0
+        else (np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8))
+    )
+    heldout = heldout_negatives(
+        mnist.x_test, args.fashion_dir, args.seed, QUICK_HELDOUT if args.quick else HELDOUT
+    )
+    print(
+        f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn 1s and 7s, "
+        f"{len(x_negatives)} non-digits",
+        flush=True,
+    )
+    x = np.concatenate([x_train, x_drawn, x_negatives])
+    y = np.concatenate([y_train, y_drawn, y_negatives])
+    # Mixed, so that a validation share (the first --val-split) holds every source.
+    order = np.random.default_rng(args.seed).permutation(len(x))
+    counts = {
+        "train_digits": len(x_train),
+        "train_drawn_digits": len(x_drawn),
+        "train_non_digits": len(x_negatives),
+    }
+    return Data(
+        x_train=x[order],
+        y_train=y[order],
+        x_test=x_test,
+        y_test=y_test,
+        sets=heldout,
+        counts=counts,
+        provenance={**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
+    )
+
+
+def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
+    """Digits as the service reads them (a rejected digit is an error) on MNIST's test
+    set, USPS and Semeion; rejection of each held-out kind of non-digit."""
+    results = evaluate(
+        litert, digit_sets(data.x_test, data.y_test, args.usps, args.semeion), data.sets, args.threshold
+    )
+    scores = results.pop("scores")
+    mnist = results["mnist_test"]
+    plot_confusion(
+        mnist["confusion"], out / "confusion_matrix.png", f"MNIST test set: {mnist['accuracy']:.2%} right"
+    )
+    plot_scores(scores, DIGIT_SETS, args.threshold, out / "not_a_digit_scores.png")
+    not_a_digit = {
+        "threshold": args.threshold,
+        "score": "the model's probability of 'not a digit' or 'several digits'; is_digit is false where "
+        "it is >= threshold",
+        "threshold_choice": "0.5: rejected when 'not a digit' is more probable than all ten digits "
+        "together; metrics.sweep shows other thresholds on held-out data",
+        "training_sources": {
+            "fonts": sorted(TRAIN_FONTS),
+            "stroked_letters": list(TRAIN_HERSHEY),
+            "doodles": sorted(set(DOODLES) - set(HELDOUT_DOODLES)),
+            "fashion_classes": [label for c, label in enumerate(FASHION.labels) if c not in HELDOUT_FASHION],
+            "numbers": "two or three MNIST training digits apart, touching or overlapping (class "
+            "'several digits', which /read cuts)",
+        },
+        "heldout_sources": sorted(data.sets),
+    }
+    return Evaluation(metrics=results, not_a_digit=not_a_digit, summary=summary(results))
+
+
+def load_clothes(args: argparse.Namespace) -> Mnist:
+    """Fashion-MNIST's IDX files from --fashion-dir where it exists, else Keras' download."""
+    if args.fashion_dir.is_dir():
+        return load_fashion(args.fashion_dir)
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    except Exception as exc:  # the download's many failure types all mean the same here
+        raise DataError(
+            f"no Fashion-MNIST folder {args.fashion_dir} and could not download it "
+            f"({type(exc).__name__}: {str(exc)[:120]}); apt-get install dataset-fashion-mnist, "
+            "or pass --fashion-dir"
+        ) from exc
+    return Mnist(x_train, y_train, x_test, y_test, {"source": "keras.datasets.fashion_mnist.load_data()"})
+
+
+def prepare_clothes(args: argparse.Namespace, clothes: Mnist) -> Data:
+    """Fashion-MNIST through the clothes preprocessing, which leaves its images as they are."""
+    x_train, y_train, x_test, y_test = clothes.x_train, clothes.y_train, clothes.x_test, clothes.y_test
+    if args.quick:
+        x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
+        x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
+    print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
+    published = x_test / np.float32(255)  # the test images as the data set has them
+    return Data(
+        x_train=FASHION.inputs(x_train),
+        y_train=y_train,
+        x_test=FASHION.inputs(x_test),
+        y_test=y_test,
+        sets={"as_published": published},
+        counts={},
+        provenance=clothes.provenance,
+    )
+
+
+def class_scores(labels: np.ndarray, read: np.ndarray, classes: int) -> dict:
+    confusion = np.bincount(labels.astype(np.int64) * classes + read, minlength=classes**2).reshape(
+        classes, classes
+    )
+    return {
+        "images": len(labels),
+        "accuracy": float(np.mean(read == labels)),
+        "per_class": (confusion.diagonal() / confusion.sum(axis=1).clip(min=1)).tolist(),
+        "confusion": confusion.tolist(),
+    }
+
+
+def evaluate_clothes(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
+    """Accuracy on Fashion-MNIST's test set through the served preprocessing, and as published."""
+    labels = FASHION.labels
+    scores = class_scores(data.y_test, litert.predict(data.x_test).argmax(axis=1), len(labels))
+    as_published = float(np.mean(litert.predict(data.sets["as_published"]).argmax(axis=1) == data.y_test))
+    plot_confusion(
+        scores["confusion"],
+        out / "confusion_matrix.png",
+        f"Fashion-MNIST test set: {scores['accuracy']:.2%} right",
+        labels=labels,
+        noun="class",
+    )
+    per_class = ", ".join(
+        f"{name} {share:.1%}" for name, share in zip(labels, scores["per_class"], strict=True)
+    )
+    return Evaluation(
+        metrics={"test": scores, "test_accuracy_as_published": as_published},
+        not_a_digit=None,
+        summary=f"fashion_test: {scores['accuracy']:.2%} of {scores['images']} "
+        f"(as published: {as_published:.2%}); per class: {per_class}",
+    )
+
+
+RECIPES = {
+    recipe.name: recipe
+    for recipe in (
+        Recipe(
+            name="digits",
+            task=DIGITS,
+            stem="digitpad",
+            title="CNN",
+            architecture="cnn",
+            out=Path("models"),
+            epochs=24,
+            build=model.cnn,
+            augment=augment.augmenter,
+            stretched=0.2,
+            load=load_digits,
+            prepare=prepare_digits,
+            evaluate=evaluate_digits,
+            explain=True,
+        ),
+        Recipe(
+            name="dense",
+            task=DIGITS,
+            stem="dense",
+            title="dense network",
+            architecture=f"dense: one hidden layer of {model.DENSE_UNITS} ReLU units",
+            out=Path("models/dense"),
+            epochs=24,
+            build=model.dense,
+            augment=augment.augmenter,
+            stretched=0.2,
+            load=load_digits,
+            prepare=prepare_digits,
+            evaluate=evaluate_digits,
+            explain=True,
+        ),
+        Recipe(
+            name="fashion",
+            task=FASHION,
+            stem="fashion",
+            title="CNN",
+            architecture="cnn, reading the image and its mirror image (averaged)",
+            out=Path("models/fashion"),
+            epochs=15,
+            build=model.fashion_cnn,
+            augment=augment.clothes_augmenter,
+            label_smoothing=0.1,
+            wrap=model.with_mirror,
+            load=load_clothes,
+            prepare=prepare_clothes,
+            evaluate=evaluate_clothes,
+        ),
+    )
+}
