@@ -72,6 +72,7 @@ def test_each_model_has_its_card(client):
     assert client.get("/ready").json()["models"] == {
         "digits": digits["version"],
         "fashion": fashion["version"],
+        "dense": client.get("/model", params={"model": "dense"}).json()["version"],
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import Code
@@ -30,6 +31,8 @@ class ServerErrors:
 
         try:
             await self.app(scope, receive, noting_start)
+        except ClientDisconnect:
+            raise  # nobody to answer: the access log notes it
         except Exception:
             log.exception("internal error on %s %s", scope["method"], scope["path"])
             if started:  # too late for an answer: the connection is closed mid-response
