@@ -6,12 +6,14 @@ import base64
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from support.drawing import SHAPES, STROKES, draw, encode
@@ -28,6 +30,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"viewport": {"width": 1100, "height": 800}}
+WIDE = {"viewport": {"width": 1280, "height": 800}}  # the look inside's overview fits one such screen
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "device_scale_factor": 3,
@@ -43,6 +46,16 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)"),
 ]
 
+AXE = Axe()  # axe-core, put in the page by the test (page.evaluate), never by the page itself
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no violation in the page as it is now."""
+    violations = AXE.run(page).response["violations"]
+    assert violations == [], [
+        (v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]][:5]) for v in violations
+    ]
+
 
 @dataclass
 class Visit:
@@ -53,9 +66,11 @@ class Visit:
     pending: int = 0  # /read requests without an answer yet
 
     def assert_clean(self) -> None:
+        """No error, nothing asked of another origin, and axe-core finds nothing wrong."""
         assert self.errors == [], self.errors
         local = (self.base, f"blob:{self.base}")  # blob: is the upload's in-page preview
         assert self.requests and all(url.startswith(local) for url in self.requests), self.requests
+        assert_accessible(self.page)
 
     def prediction(self) -> str:
         return self.page.get_by_test_id("prediction").text_content()
@@ -204,6 +219,9 @@ def test_a_drawn_number_is_read_live_with_a_box_per_digit(desktop):
     assert [boxes.nth(i).get_attribute("data-label") for i in range(4)] == ["2", "0", "2", "6"]
     lefts = [boxes.nth(i).bounding_box()["x"] for i in range(4)]
     assert lefts == sorted(lefts)
+    for i in range(4):  # a box's tag is a finger's target
+        tag = boxes.nth(i).locator(".box-tag").bounding_box()
+        assert tag["width"] >= 24 and tag["height"] >= 24, tag
     ARTIFACTS.mkdir(exist_ok=True)
     desktop.page.screenshot(path=ARTIFACTS / "number.png")
 
@@ -216,6 +234,38 @@ def test_a_drawn_number_is_read_live_with_a_box_per_digit(desktop):
     desktop.wait_until_settled()
     expect(desktop.page.get_by_test_id("prediction")).to_have_text("202", timeout=10_000)
     assert desktop.page.locator("#boxes .box").count() == 3
+    desktop.assert_clean()
+
+
+def test_a_digit_of_a_number_is_chosen_by_its_character(desktop):
+    """In "47" the 7 is chosen by its character in the answer, with the mouse, and the 4
+    with the keyboard; the look inside follows the digit chosen."""
+    page = desktop.page
+    for i, digit in enumerate((4, 7)):  # two cells across the middle of the pad
+        mouse_draw(desktop, digit, cell=(0.1 + 0.45 * i, 0.25, 0.45 + 0.45 * i, 0.75))
+    desktop.wait_until_settled()
+    expect(desktop.page.get_by_test_id("prediction")).to_have_text("47", timeout=10_000)
+    page.locator("#inside summary").click()
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 4", timeout=10_000)
+    page.evaluate("window.scrollTo(0, 0)")
+
+    seven = page.get_by_test_id("prediction").get_by_role("button", name="Digit 2 of 2: 7")
+    seven.click()
+    expect(page.locator("#detail")).to_have_text("Digit 2 of 2")
+    assert page.locator(".bar.top").get_attribute("data-digit") == "7"
+    expect(seven).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#boxes .box").nth(1)).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
+    expect(page.get_by_test_id("heatmap")).to_have_attribute("data-digit", "7")
+    assert_accessible(page)
+
+    four = page.get_by_test_id("prediction").get_by_role("button", name="Digit 1 of 2: 4")
+    four.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail")).to_have_text("Digit 1 of 2")
+    assert page.locator(".bar.top").get_attribute("data-digit") == "4"
+    expect(seven).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 4", timeout=10_000)
     desktop.assert_clean()
 
 
@@ -279,6 +329,7 @@ def test_problems_are_shown_in_plain_words(desktop, tmp_path):
     mouse_draw(desktop, 1)
     expect(desktop.page.locator("#error")).to_contain_text("Can't reach")
     assert desktop.prediction() == ""
+    assert_accessible(desktop.page)
 
 
 def test_live_prediction_latency_and_screenshots(desktop, phone, capsys):
@@ -331,63 +382,209 @@ def finger_tap(locator) -> None:
     locator.page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
-def test_look_inside_shows_every_layer_of_the_served_model(desktop, phone, live_server):
-    """Draw a 7, open the panel with the keyboard: every layer of the model card, the
-    heatmap; it follows the next drawing; on a phone too. Saves the README's screenshot."""
-    import httpx
+SHOWN_MAPS = 4  # maps a column of the overview shows (static/js/inside.js)
+NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
 
+
+def assert_overview_fits(page) -> None:
+    """The open panel at most a screen tall, its overview a row, left to right, without
+    scrolling, and the page not wider than the screen."""
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    panel = page.get_by_test_id("inside").bounding_box()
+    assert panel["height"] <= height, (
+        f"the open overview is {panel['height']:.0f} px tall on a {height} px screen"
+    )
+    overview = page.get_by_test_id("overview")
+    assert overview.evaluate("o => o.scrollWidth <= o.clientWidth"), "the overview's columns overflow it"
+    lefts = [box["x"] for box in (s.bounding_box() for s in page.locator("#flow .step").all())]
+    assert lefts == sorted(lefts), "the columns are not left to right"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_look_inside_overview_and_detail(browser, live_server):
+    """Draw a 7, open the panel with the keyboard: the overview, one screen at 1280x800,
+    a column per layer of the model card, each with its most active maps, the units and
+    the outputs with the 7 marked. A column's detail opens with the keyboard and with a
+    click on one of its maps, and Escape comes back; a dense unit's zoom shows its value.
+    It follows the next drawing. Saves the README's screenshot."""
     layers = httpx.get(f"{live_server}/model").json()["layers"]
+    desktop = visit(browser, live_server, WIDE)
     page = desktop.page
     mouse_draw(desktop, 7)
     desktop.wait_for_prediction(7)
     page.locator("#inside summary").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
-    shown = page.locator("#layers > li")
-    assert shown.count() == len(layers)
-    assert [shown.nth(i).get_attribute("data-name") for i in range(len(layers))] == [
+
+    steps = page.locator("#flow .step")
+    assert [steps.nth(i).get_attribute("data-name") for i in range(steps.count())] == [
         la["name"] for la in layers
     ]
     for i, layer in enumerate(layers):
-        if len(layer["shape"]) == 3:
-            assert shown.nth(i).locator(".map").count() == layer["shape"][2], layer["name"]
-            assert shown.nth(i).locator(".maps-image").evaluate("image => image.naturalWidth") > 0
+        step = steps.nth(i)
+        if len(layer["shape"]) == 3:  # its few maps, painted: each one a channel of the layer
+            channels = [int(t.get_attribute("data-channel")) for t in step.locator(".thumb").all()]
+            assert len(channels) == SHOWN_MAPS and len(set(channels)) == SHOWN_MAPS, layer["name"]
+            assert all(0 <= c < layer["shape"][2] for c in channels), layer["name"]
+        elif layer["kind"] != "softmax":
+            assert step.locator(".strip").count() == 1, layer["name"]
+    first, last = (steps.nth(i).locator(".thumb").first.bounding_box()["width"] for i in (0, 10))
+    assert first > last, "the maps should shrink as the data flows"
+    assert page.locator("#flow .block-caption").count() == page.locator("#flow .block").count()
+    expect(page.locator("#flow .mini-output.top .mini-name")).to_have_text("7")
+    expect(page.locator("#flow .mini-output")).to_have_count(12)
     expect(page.get_by_test_id("heatmap")).to_have_attribute("data-digit", "7")
     expect(page.get_by_test_id("heatmap")).to_be_visible()
     expect(page.locator("#legend-for")).to_have_text("for 7")
+    expect(page.get_by_test_id("inside-detail")).to_be_hidden()
+    assert_overview_fits(page)
+    page.mouse.move(1, 1)
+    page.get_by_test_id("inside").evaluate("panel => panel.scrollIntoView()")
+    page.evaluate("document.activeElement.blur()")  # no focus ring in the picture
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "inside.png")  # docs/screenshot-inside.png
+    assert_accessible(page)
 
-    page.mouse.move(1, 1)  # away from the maps, which show the one under the pointer
-    page.keyboard.press("Tab")  # into the first layer's maps, one Tab stop a layer
-    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[0]['name']} (conv), channel 1 of 32")
+    # The keyboard: one Tab stop for the columns, arrow keys between them, Enter opens one.
+    page.locator("#inside summary").focus()
+    page.keyboard.press("Tab")
+    expect(steps.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(steps.nth(1)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("inside-detail")).to_be_visible()
+    expect(page.get_by_test_id("overview")).to_be_hidden()
+    shown = page.locator("#layers > li:visible")
+    expect(shown).to_have_count(1)
+    assert shown.get_attribute("data-name") == layers[1]["name"]
+    assert shown.locator(".map").count() == layers[1]["shape"][2]
+    assert shown.locator(".maps-image").evaluate("image => image.naturalWidth") > 0
+    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[1]['name']} (batch-norm), channel 1 of 32")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#zoom-label")).to_contain_text("channel 2 of 32")
-    page.keyboard.press("Tab")
-    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[1]['name']} (batch-norm), channel 1 of 32")
-    page.locator("#inside .maps").nth(4).hover()
-    expect(page.locator("#zoom-label")).to_contain_text(layers[4]["name"])
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.locator("#inside").evaluate("panel => panel.scrollIntoView()")
-    page.screenshot(path=ARTIFACTS / "inside.png")
+    assert_accessible(page)
+    page.keyboard.press("Escape")  # back to the overview, on the column; the pad keeps its drawing
+    expect(page.get_by_test_id("overview")).to_be_visible()
+    expect(page.get_by_test_id("inside-detail")).to_be_hidden()
+    expect(steps.nth(1)).to_be_focused()
+    assert desktop.prediction() == "7"
 
-    page.keyboard.press("Escape")  # the panel follows the pad: cleared, then the next drawing
+    # A click on a map of a column: its detail, with that map large.
+    thumb = steps.nth(4).locator(".thumb").nth(2)
+    channel = int(thumb.get_attribute("data-channel"))
+    thumb.click()
+    expect(page.locator("#zoom-label")).to_contain_text(
+        f"{layers[4]['name']} (conv), channel {channel + 1} of {layers[4]['shape'][2]}"
+    )
+    expect(page.locator("#zoom-map")).to_have_attribute("data-channel", str(channel))
+    page.locator("#layers > li:visible .map").nth(5).hover()
+    expect(page.locator("#zoom-label")).to_contain_text("channel 6 of 64")
+    page.keyboard.press("Escape")
+
+    # A dense layer: pointing at a unit shows its value; an output, its name too.
+    dense = next(i for i, la in enumerate(layers) if la["kind"] == "dense")
+    steps.nth(dense).click()
+    units = page.locator("#layers > li:visible .units")
+    box = units.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.3)
+    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[dense]['name']} (dense), unit ")
+    value = page.locator("#zoom-value .zoom-number")
+    expect(value).to_be_visible()
+    assert NUMBER.match(value.text_content()), value.text_content()
+    assert page.locator("#zoom-label").text_content().endswith(f": {value.text_content()}.")
+    units.focus()
+    page.keyboard.press("End")
+    expect(page.locator("#zoom-label")).to_contain_text(f"unit {layers[dense]['shape'][0]} of ")
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    steps.last.click()
+    page.locator("#layers > li:visible .output").nth(7).hover()
+    expect(page.locator("#zoom-value .zoom-name")).to_have_text("7")
+    expect(page.locator("#zoom-label")).to_contain_text("\u201c7\u201d")
+    assert_accessible(page)
+    page.get_by_role("button", name="Overview").click()
+    expect(page.get_by_test_id("overview")).to_be_visible()
+
+    page.keyboard.press("Escape")  # in the overview, Escape clears the pad: the panel follows it
     expect(page.locator("#inside-status")).to_have_text("Draw something to look inside.")
     page.evaluate("window.scrollTo(0, 0)")
     mouse_draw(desktop, 4)
     expect(page.locator("#inside-status")).to_contain_text("reads it as a 4", timeout=10_000)
     expect(page.get_by_test_id("heatmap")).to_have_attribute("data-digit", "4")
+    expect(page.locator("#flow .mini-output.top .mini-name")).to_have_text("4")
     desktop.assert_clean()
+    page.context.close()
 
+
+def test_look_inside_on_a_phone(phone, live_server):
+    """On a phone the overview runs top to bottom, no wider than the screen; a tap opens a
+    column's detail and a tap on a map shows it large."""
+    layers = httpx.get(f"{live_server}/model").json()["layers"]
+    page = phone.page
     touch_draw(phone, 7)
     phone.wait_for_prediction(7)
     phone.wait_until_settled()  # the last answer's words move the panel's summary
-    finger_tap(phone.page.locator("#inside summary"))
-    expect(phone.page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
-    assert phone.page.locator("#layers > li").count() == len(layers)
-    finger_tap(phone.page.locator("#inside .map").nth(5))
-    expect(phone.page.locator("#zoom-label")).to_contain_text("channel 6 of 32")
-    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    finger_tap(page.locator("#inside summary"))
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
+    assert page.locator("#flow .step").count() == len(layers)
+    tops = [box["y"] for box in (b.bounding_box() for b in page.locator("#flow .block").all())]
+    assert tops == sorted(tops), "the blocks are not top to bottom"
+    width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"page is {width} px wide on a 360 px screen"
+    page.get_by_test_id("inside").screenshot(path=ARTIFACTS / "inside-phone.png")
+    assert_accessible(page)
+    finger_tap(page.locator("#flow .step").first)
+    expect(page.get_by_test_id("inside-detail")).to_be_visible()
+    finger_tap(page.locator("#layers > li:visible .map").nth(5))
+    expect(page.locator("#zoom-label")).to_contain_text("channel 6 of 32")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide on a 360 px screen"
+    assert_accessible(page)
+    finger_tap(page.get_by_role("button", name="Overview"))
+    expect(page.get_by_test_id("overview")).to_be_visible()
     phone.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def dense_server() -> Iterator[str]:
+    """A server whose digit model is the dense network (DIGITPAD_MODELS=dense)."""
+    if not DENSE_CARD.exists():
+        pytest.skip(f"no dense network: {DENSE_CARD} is missing (training makes it)")
+    with running_server(DIGITPAD_MODELS="dense") as server:
+        yield server.url
+
+
+def test_look_inside_a_network_without_feature_maps(browser, dense_server):
+    """The dense network in the same layout: where the feature maps would be, words that
+    say it has none; then its units and outputs, on one screen."""
+    layers = httpx.get(f"{dense_server}/model").json()["layers"]
+    assert not any(len(layer["shape"]) == 3 for layer in layers)
+    desktop = visit(browser, dense_server, WIDE)
+    page = desktop.page
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    page.locator("#inside summary").click()
+    expect(page.locator("#inside-status")).to_contain_text("reads it as a 7", timeout=10_000)
+    steps = page.locator("#flow .step")
+    assert [steps.nth(i).get_attribute("data-name") for i in range(steps.count())] == [
+        la["name"] for la in layers
+    ]
+    expect(page.locator("#flow .block").first).to_have_attribute("data-kind", "none")
+    expect(page.locator("#flow .none-words")).to_contain_text("no convolutions")
+    expect(page.locator("#flow .thumb")).to_have_count(0)
+    expect(page.locator("#flow .mini-output.top .mini-name")).to_have_text("7")
+    assert_overview_fits(page)
+    assert_accessible(page)
+    dense = next(i for i, la in enumerate(layers) if la["kind"] == "dense")
+    steps.nth(dense).click()
+    units = page.locator("#layers > li:visible .units")
+    expect(units).to_be_focused()  # and its first unit in the zoom
+    expect(page.locator("#zoom-label")).to_contain_text(f"{layers[dense]['name']} (dense), unit 1 of ")
+    assert NUMBER.match(page.locator("#zoom-value .zoom-number").text_content())
+    page.keyboard.press("Escape")
+    expect(steps.nth(dense)).to_be_focused()
+    desktop.assert_clean()
+    page.context.close()
 
 
 def test_switch_to_clothes_and_upload_a_fashion_mnist_image(desktop, live_server, tmp_path):

@@ -46,6 +46,7 @@ const inside = new LookInside(
   {
     panel: $("inside"), status: $("inside-status"), input: $("inside-input"), heatmap: $("heatmap"),
     legendFor: $("legend-for"), layers: $("layers"), zoomMap: $("zoom-map"), zoomLabel: $("zoom-label"),
+    overview: $("overview"), flow: $("flow"), detail: $("inside-detail"), zoomValue: $("zoom-value"),
   },
   { reader, isDrawing: () => pad.isDrawing },
 );

@@ -1,6 +1,7 @@
 // The result: the answer in a line of words and a big digit (or number, or name), the
 // bars of its probabilities, the 28x28 image the model saw, and over the pad a box per
-// digit of a number: choosing a box (its tag) shows that digit's bars.
+// digit of a number: choosing a digit, by its box's tag or by its character in the big
+// number, shows that digit's bars.
 
 import { article, percent } from "./words.js";
 
@@ -39,6 +40,14 @@ export function clearBars(list) {
   }
 }
 
+// A box's tag: its digit, at least 24x24 CSS px to the finger.
+function tag(label) {
+  const span = document.createElement("span");
+  span.className = "box-tag";
+  span.textContent = label;
+  return span;
+}
+
 export class Result {
   // onSelect(index): a digit of a number was chosen.
   constructor({ answer, prediction, summary, guess, timing, error, detail, bars, boxes, seen }, { onSelect }) {
@@ -66,7 +75,7 @@ export class Result {
     this.answer.classList.toggle("not-digit", !readable);
     this.answer.classList.toggle("number", digits.length > 2);
     this.prediction.dataset.isDigit = String(readable);
-    this.prediction.textContent = readable ? reading.number : "?";
+    this.#showNumber(readable ? reading.number : "?");
     this.guess.hidden = readable;
     if (single && readable) {
       this.summary.textContent = `It's a ${digits[0].label}, ${percent(digits[0].confidence)} sure.`;
@@ -93,7 +102,7 @@ export class Result {
     this.image = null;
     this.answer.classList.remove("not-digit", "number");
     delete this.prediction.dataset.isDigit;
-    this.prediction.textContent = answer.label;
+    this.#showNumber(answer.label);
     this.guess.hidden = true;
     this.summary.textContent = `It looks like ${article(answer.label)} ${answer.label}, ${percent(answer.confidence)} sure.`;
     this.#timing(elapsed);
@@ -103,8 +112,9 @@ export class Result {
     this.#drawSeen(answer.input);
   }
 
-  // One button per digit of a number over the pad: its reading as its tag; choosing it
-  // shows its bars. Again whenever the pad changes size.
+  // One button per digit of a number over the pad, its reading as its tag (a finger's
+  // target: only the tag takes the pointer, so the pen draws inside the box); choosing
+  // it shows its bars. Again whenever the pad changes size.
   layBoxes(padRect) {
     const digits = this.reading && this.reading.digits.length > 1 ? this.reading.digits : [];
     this.boxes.replaceChildren(...digits.map((d, i) => {
@@ -119,6 +129,7 @@ export class Result {
       button.style.width = `${w}px`;
       button.style.height = `${h}px`;
       button.dataset.label = d.is_digit ? d.label : "?";
+      button.append(tag(button.dataset.label));
       button.setAttribute("aria-label", `Digit ${i + 1}: ${d.is_digit ? d.label : "not a digit"}`);
       button.addEventListener("click", () => this.select(i));
       return button;
@@ -128,12 +139,13 @@ export class Result {
   select(index) {
     this.selected = index;
     [...this.boxes.children].forEach((b, i) => b.classList.toggle("selected", i === index));
+    this.#markCharacter();
     this.#showDigit();
     this.onSelect(index);
   }
 
   reset() {
-    this.prediction.textContent = "";
+    this.#showNumber("");
     delete this.prediction.dataset.latencyMs;
     delete this.prediction.dataset.isDigit;
     this.answer.classList.remove("not-digit", "number");
@@ -159,6 +171,44 @@ export class Result {
     this.summary.textContent = "No prediction.";
     this.error.textContent = message;
     this.error.hidden = false;
+  }
+
+  // The big answer. A number's digits are buttons: a larger target than a box's tag,
+  // and the keyboard's way to a digit beside the boxes. Otherwise it is only a picture
+  // of the summary's words, hidden from screen readers.
+  #showNumber(text) {
+    const digits = this.reading?.digits;
+    const choosable = digits && digits.length > 1 && this.reading.number === text;
+    if (!choosable) {
+      this.prediction.textContent = text;
+      this.prediction.setAttribute("aria-hidden", "true");
+      this.prediction.removeAttribute("role");
+      this.prediction.removeAttribute("aria-label");
+      return;
+    }
+    this.prediction.removeAttribute("aria-hidden");
+    if (this.prediction.querySelector(".character") && this.prediction.textContent === text) {
+      this.#markCharacter();  // the same number read again: the buttons kept, and the focus on them
+      return;
+    }
+    this.prediction.setAttribute("role", "group");  // not the live status an <output> is: the summary says it
+    this.prediction.setAttribute("aria-label", "The number's digits: choose one to see its probabilities");
+    this.prediction.replaceChildren(...[...text].map((character, i) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "character";
+      button.textContent = character;
+      button.setAttribute("aria-label", `Digit ${i + 1} of ${text.length}: ${character}`);
+      button.addEventListener("click", () => this.select(i));
+      return button;
+    }));
+    this.#markCharacter();
+  }
+
+  #markCharacter() {
+    [...this.prediction.querySelectorAll(".character")].forEach((button, i) => {
+      button.setAttribute("aria-pressed", String(i === this.selected));
+    });
   }
 
   #timing(elapsed) {
