@@ -35,4 +35,6 @@ class DigitsAPI(ls.LitAPI):
 
 if __name__ == "__main__":
     server = ls.LitServer(DigitsAPI(), accelerator="auto")
-    server.run(port=int(sys.argv[1]))
+    server.run(
+        port=int(sys.argv[1]), generate_client_file=False
+    )  # its default writes client.py into the checkout
