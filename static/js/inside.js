@@ -4,6 +4,7 @@
 // the twelve outputs. Choosing a column opens all its maps; Escape comes back. It
 // follows the drawing stroke by stroke while the panel is open.
 
+import { png } from "./pad.js";
 import { percent, plural, times } from "./words.js";
 
 const UNIT_COLUMNS = 32;  // units per row of a dense layer's picture, in a layer's detail
@@ -134,8 +135,6 @@ function paintGrey(canvas, values) {
   ctx.putImageData(image, 0, 0);
 }
 
-const toPng = (canvas) => new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-
 export class LookInside {
   // isDrawing(): whether the pen is down (no look inside until it lifts).
   // detail: a layer's detail, its bar's buttons back, previous and next, then its position.
@@ -261,7 +260,7 @@ export class LookInside {
     } else {
       return image;  // a file the browser can't show: the whole of it
     }
-    return { body: await toPng(crop), headers: { "Content-Type": "image/png" } };
+    return { body: png(crop), headers: { "Content-Type": "image/png" } };
   }
 
   async #lookInside(pending) {

@@ -6,6 +6,15 @@ const PEN_WIDTH = 1 / 14;  // of the pad's side: a finger's width on a phone
 const INK = "#111827";
 const PAPER = "#ffffff";
 
+// The canvas as a PNG Blob, encoded at once. Not toBlob(): Chromium encodes that in the
+// page's idle time, and while the page is busy (a look inside repainting) it waits up to a
+// second to start, and up to five to finish: the answer to the last stroke came that late.
+export function png(canvas) {
+  const url = canvas.toDataURL("image/png");
+  const bytes = Uint8Array.from(atob(url.slice(url.indexOf(",") + 1)), (c) => c.charCodeAt(0));
+  return new Blob([bytes], { type: "image/png" });
+}
+
 export class DrawingPad {
   // onEdit: the drawing changed (a stroke ended, undo, clear); onMove: the pen moved
   // while drawing; onResize: the pad changed size (what lies over it must follow).
@@ -109,8 +118,7 @@ export class DrawingPad {
     const canvas = document.createElement("canvas");
     canvas.width = canvas.height = EXPORT_SIZE;
     canvas.getContext("2d").drawImage(this.pad, 0, 0, EXPORT_SIZE, EXPORT_SIZE);
-    const body = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-    return { body, headers: { "Content-Type": "image/png" }, canvas, ready: Promise.resolve(null) };
+    return { body: png(canvas), headers: { "Content-Type": "image/png" }, canvas, ready: Promise.resolve(null) };
   }
 
   // Where a box in the sent image's pixels lies on the pad, in CSS pixels.
