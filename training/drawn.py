@@ -230,6 +230,47 @@ def cat(rng: np.random.Generator) -> Drawing:
     return [head, *ears, *whiskers, [(0.38, 0.52), (0.39, 0.53)], [(0.62, 0.52), (0.63, 0.53)]], []
 
 
+def car(rng: np.random.Generator) -> Drawing:
+    roof = rng.uniform(0.25, 0.4)
+    body = [
+        (0, 0.75),
+        (0, 0.5),
+        (0.25, 0.5),
+        (0.35, roof),
+        (0.7, roof),
+        (0.8, 0.5),
+        (1, 0.5),
+        (1, 0.75),
+        (0, 0.75),
+    ]
+    wheels = [_arc(x, 0.8, 0.1, 0.1, 0, 2 * np.pi, 16) for x in (0.22, 0.78)]
+    return [body, *wheels], []
+
+
+def boat(rng: np.random.Generator) -> Drawing:
+    hull = [(0, 0.65), (1, 0.65), (0.8, 0.9), (0.2, 0.9), (0, 0.65)]
+    sail = [(0.5, 0.6), (0.5, 0.05), (rng.uniform(0.15, 0.3), 0.55), (0.5, 0.55)]
+    return [hull, sail], []
+
+
+def umbrella(rng: np.random.Generator) -> Drawing:
+    canopy = _arc(0.5, 0.45, 0.5, rng.uniform(0.3, 0.4), np.pi, 2 * np.pi, 30)
+    handle = [(0.5, 0.45), (0.5, 0.9), *_arc(0.42, 0.9, 0.08, 0.08, 0, np.pi, 8)]
+    return [[*canopy, canopy[0]], handle], []
+
+
+def cup(rng: np.random.Generator) -> Drawing:
+    body = [(0.1, 0.2), (0.2, 0.9), (0.7, 0.9), (0.8, 0.2), (0.1, 0.2)]
+    handle = _arc(0.8, 0.5, 0.15, 0.18, -np.pi / 2, np.pi / 2, 12)
+    steam = [[(x, 0.12), (x + 0.05, 0.05), (x, 0.0)] for x in (0.35, 0.55)]
+    return [body, handle, *steam[: int(rng.integers(0, 3))]], []
+
+
+def envelope(rng: np.random.Generator) -> Drawing:
+    h = rng.uniform(0.5, 0.7)
+    return [[(0, 0), (1, 0), (1, h), (0, h), (0, 0)], [(0, 0), (0.5, h * 0.6), (1, 0)]], []
+
+
 def tic_tac_toe(rng: np.random.Generator) -> Drawing:
     a, b = rng.uniform(0.25, 0.4), rng.uniform(0.6, 0.75)
     return [[(a, 0), (a, 1)], [(b, 0), (b, 1)], [(0, a), (1, a)], [(0, b), (1, b)]], []
@@ -254,6 +295,9 @@ DOODLES: dict[str, Callable[[np.random.Generator], Drawing]] = {
     "fish": fish,
     "cat": cat,
     "tic_tac_toe": tic_tac_toe,
+    "boat": boat,
+    "cup": cup,
+    "envelope": envelope,
     # Kinds held out of training, to measure rejection of kinds never seen.
     "star": star,
     "spiral": spiral,
@@ -261,6 +305,8 @@ DOODLES: dict[str, Callable[[np.random.Generator], Drawing]] = {
     "house": house,
     "stick_figure": stick_figure,
     "sun": sun,
+    "car": car,
+    "umbrella": umbrella,
 }
 
 
@@ -279,14 +325,17 @@ def draw_strokes(rng: np.random.Generator, strokes: list[Stroke]) -> Image.Image
 
 def european_one(rng: np.random.Generator) -> Image.Image:
     """A 1 with a flag from its top down to the left, short or reaching far down
-    (a Λ with a straight right leg), often with a foot."""
+    (a Λ with a straight right leg: the long up-stroke), often with a foot."""
     # A top leaning right and a flat flag make a 7; a 1's stem stands up and its flag falls.
     slant = rng.uniform(-0.1, 0.06)
     top, bottom = (0.5 + slant, 0.0), (0.5 - slant, 1.0)
-    length, angle = rng.uniform(0.2, 0.85), np.deg2rad(rng.uniform(30, 75))
+    length, angle = rng.uniform(0.2, 1.0), np.deg2rad(rng.uniform(30, 80))
     flag = (top[0] - length * np.cos(angle), top[1] + length * np.sin(angle))
     strokes = [[flag, top, bottom]]
-    if rng.random() < 0.4:
+    if rng.random() < 0.2:  # the stem curls out to the right at its foot, in one stroke
+        hook = rng.uniform(0.1, 0.25)
+        strokes = [[flag, top, (bottom[0], 1.0 - hook), (bottom[0] + hook, 1.0)]]
+    elif rng.random() < 0.4:
         foot = rng.uniform(0.15, 0.3)
         strokes.append([(bottom[0] - foot, 1.0), (bottom[0] + foot, 1.0)])
     return render([wobble(rng, s) for s in strokes], [], rng.uniform(0.04, 0.09))
@@ -304,3 +353,30 @@ def european_seven(rng: np.random.Generator) -> Image.Image:
         [(bar_x - half, bar_y), (bar_x + half * 0.8, bar_y - 0.02)],
     ]
     return render([wobble(rng, s) for s in strokes], [], rng.uniform(0.04, 0.09))
+
+
+def open_four(rng: np.random.Generator) -> Image.Image:
+    """A 4 whose top is open: a stroke down and across, then the stem down through it."""
+    stem_x, bar_y = rng.uniform(0.6, 0.8), rng.uniform(0.5, 0.7)
+    start = (rng.uniform(0.1, 0.4), 0.0)
+    strokes = [
+        [start, (rng.uniform(0.0, 0.15), bar_y), (1.0, bar_y - rng.uniform(0, 0.05))],
+        [(stem_x + rng.uniform(-0.05, 0.1), rng.uniform(0.0, 0.2)), (stem_x, 1.0)],
+    ]
+    return render([wobble(rng, s) for s in strokes], [], rng.uniform(0.04, 0.09))
+
+
+def looped_nine(rng: np.random.Generator) -> Image.Image:
+    """A 9 drawn as a loop and a stem in one stroke: a stem straight down, curled at its
+    foot, or like a Greek rho, its loop on a stem that starts at the loop's left."""
+    radius = rng.uniform(0.2, 0.3)
+    cx, cy = 0.5, radius + 0.02
+    rho = rng.random() < 0.3
+    start = np.pi if rho else 0.0
+    loop = _arc(cx, cy, radius * rng.uniform(0.8, 1.1), radius, start, start + 2 * np.pi, 30)
+    if rho:
+        stem = [(cx - radius, cy), (cx - radius + rng.uniform(-0.05, 0.05), 1.0)]
+    else:
+        foot = rng.uniform(-0.25, 0.15)
+        stem = [(cx + radius, cy), (cx + radius * 0.9, 0.85), (cx + radius * 0.9 + foot, 1.0)]
+    return render([wobble(rng, [*loop, *stem])], [], rng.uniform(0.03, 0.08))

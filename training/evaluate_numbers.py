@@ -6,6 +6,9 @@ PNG and read by the service's own classifier.
 
     python -m training.evaluate_numbers --data-dir ../shared/data/mnist
 
+    python -m training.evaluate_numbers --data-dir ../shared/data/mnist --paper
+
+(the second on patterned paper, photographed, with a printed line under each number).
 Reports the share of numbers read exactly, and of digits read right, by length and
 by spacing, and single digits through /read's path against /predict's.
 """
@@ -24,7 +27,7 @@ from PIL import Image
 
 from app.core.classifier import Classifier
 from app.core.errors import Refusal
-from training import native_stderr_held
+from training import native_stderr_held, paper
 from training.data import DataError, load_mnist, load_usps
 from training.evaluate import DEFAULT_USPS
 from training.negatives import ink_crop
@@ -77,8 +80,14 @@ def _digits_right(read: str, truth: str) -> int:
 
 
 def evaluate_numbers(
-    classifier: Classifier, sources: dict[str, tuple[np.ndarray, np.ndarray]], per_cell: int, seed: int
+    classifier: Classifier,
+    sources: dict[str, tuple[np.ndarray, np.ndarray]],
+    per_cell: int,
+    seed: int,
+    on_paper: bool = False,
 ) -> dict:
+    """With `on_paper`, each number is photographed on patterned paper with a printed line
+    under it (training.paper's held-out settings)."""
     rng = np.random.default_rng(seed)
     exact: dict[str, list[bool]] = defaultdict(list)
     right: dict[str, list[float]] = defaultdict(list)
@@ -89,6 +98,8 @@ def evaluate_numbers(
                     chosen = rng.integers(len(labels), size=length)
                     truth = "".join(str(labels[i]) for i in chosen)
                     image = compose([images[i] for i in chosen], spacing, rng)
+                    if on_paper:
+                        image = paper.photograph(np.asarray(image), rng, paper.HELDOUT, underline=1.0)
                     try:
                         read = classifier.read(_png(image)).number or ""
                     except Refusal:
@@ -142,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         "--single", type=int, default=2000, help="MNIST test digits for the single-digit check"
     )
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--paper",
+        action="store_true",
+        help="photograph each number on patterned paper with a printed line under it",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -156,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         images, labels = load_usps(args.usps)
         sources["usps"] = (white_on_black(images), labels)
     results = {
-        "numbers": evaluate_numbers(classifier, sources, args.per_cell, args.seed),
+        "numbers": evaluate_numbers(classifier, sources, args.per_cell, args.seed, args.paper),
         "single_digits": single_digits(classifier, mnist.x_test[: args.single], mnist.y_test[: args.single]),
     }
     if args.json:

@@ -6,7 +6,7 @@ so that the reported rejection rate is about kinds of non-digit never seen:
 letters and symbols rendered from fonts (whole fonts held out), letters drawn
 stroke by stroke from Hershey's single-line fonts (whole fonts held out),
 procedural doodles (whole doodle kinds held out), Fashion-MNIST (whole classes
-held out), and numbers of two or three digits (training digits vs MNIST's test
+held out), and numbers of two to five digits (training digits vs MNIST's test
 digits).
 Characters people write like a digit (O and 0, l and 1, Z and 2, S and 5, ...)
 are never negatives.
@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from app.core.tasks import DIGITS, FASHION_LABELS, NOT_A_DIGIT, SEVERAL_DIGITS
-from training import drawn
+from training import drawn, paper
 from training.data import DataError, load_fashion
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -62,8 +62,15 @@ HELDOUT_FONTS = {
 TRAIN_HERSHEY = ("futural", "futuram", "scripts", "scriptc", "rowmans", "timesr")
 HELDOUT_HERSHEY = ("cursive", "timesi")
 HERSHEY_CHARACTERS = LETTERS + "+=#%&*@?<>"
+# Hershey's Greek fonts map Latin keys to Greek letters: these are alpha, gamma, epsilon, zeta,
+# eta, kappa, mu, nu, pi, tau, phi, chi, psi, omega and capital Delta, Xi, Pi, Sigma, Phi, Psi,
+# Omega; not beta, delta, theta, iota, lambda, omicron, rho, sigma or upsilon (like 8, 6, 0, 1,
+# 9 or u), nor capital Gamma or Lambda (a 7, a 1).
+GREEK_KEYS = "acefgjlmnpsuvwxDNPRUWX"
+TRAIN_GREEK = ("greek", "greekc")
+HELDOUT_GREEK = ("greeks",)
 HELDOUT_FASHION = (5, 8)  # sandal, bag
-HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", "sun")
+HELDOUT_DOODLES = ("star", "spiral", "cross_hatching", "house", "stick_figure", "sun", "car", "umbrella")
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,10 @@ class Counts:
     fonts: int = 5000
     strokes: int = 5000
     doodles: int = 5000
+    greek: int = 3000
+    scenes: int = 4000  # several doodles or letters in one drawing
     fashion: int = 2000
-    numbers: int = 2000
+    numbers: int = 3000
 
     def scaled(self, factor: float) -> Counts:
         return Counts(*(max(10, int(n * factor)) for n in self.__dict__.values()))
@@ -122,8 +131,16 @@ def characters(families: list[list[Path]], n: int, rng: np.random.Generator) -> 
     return images
 
 
-def stroked_letters(fonts: tuple[str, ...], n: int, rng: np.random.Generator) -> list[Image.Image]:
+def stroked_letters(
+    fonts: tuple[str, ...], n: int, rng: np.random.Generator, keys: str = HERSHEY_CHARACTERS
+) -> list[Image.Image]:
     """Letters and symbols drawn stroke by stroke, from Hershey's single-line fonts."""
+    return [drawn.draw_strokes(rng, strokes) for strokes in _hershey_strokes(fonts, n, rng, keys)]
+
+
+def _hershey_strokes(
+    fonts: tuple[str, ...], n: int, rng: np.random.Generator, keys: str
+) -> list[list[drawn.Stroke]]:
     from HersheyFonts import HersheyFonts
 
     loaded = []
@@ -131,12 +148,37 @@ def stroked_letters(fonts: tuple[str, ...], n: int, rng: np.random.Generator) ->
         font = HersheyFonts()
         font.load_default_font(name)
         loaded.append(font)
-    images: list[Image.Image] = []
-    while len(images) < n:
+    characters: list[list[drawn.Stroke]] = []
+    while len(characters) < n:
         font = loaded[int(rng.integers(len(loaded)))]
-        strokes = [s for s in font.strokes_for_text(str(rng.choice(list(HERSHEY_CHARACTERS)))) if len(s) > 1]
+        strokes = [s for s in font.strokes_for_text(str(rng.choice(list(keys)))) if len(s) > 1]
         if strokes:
-            images.append(drawn.draw_strokes(rng, strokes))
+            characters.append(strokes)
+    return characters
+
+
+def scenes(kinds: list[str], fonts: tuple[str, ...], n: int, rng: np.random.Generator) -> list[Image.Image]:
+    """Two to four doodles or letters in one drawing, side by side or scattered, of mixed
+    sizes: a drawing of several things is not a number, as none of them is a digit."""
+    images = []
+    for _ in range(n):
+        count = int(rng.integers(2, 5))
+        letters = _hershey_strokes(fonts, count, rng, HERSHEY_CHARACTERS)
+        strokes: list[drawn.Stroke] = []
+        x = 0.0
+        for i in range(count):
+            thing: list[drawn.Stroke] = letters[i]
+            if rng.random() < 0.5:  # a doodle, unless it is all filled shapes (a blob, a dot)
+                thing = drawn.DOODLES[kinds[int(rng.integers(len(kinds)))]](rng)[0] or thing
+            points = np.concatenate([np.asarray(s, dtype=np.float64) for s in thing])
+            low, side = points.min(axis=0), max(float(np.ptp(points, axis=0).max()), 1e-9)
+            size, y = rng.uniform(0.6, 1.2), rng.uniform(-0.5, 0.5)
+            strokes += [
+                [(x + (px - low[0]) / side * size, y + (py - low[1]) / side * size) for px, py in s]
+                for s in thing
+            ]
+            x += size * rng.uniform(0.2, 1.3)  # overlapping the one before, or beside it
+        images.append(drawn.draw_strokes(rng, strokes))
     return images
 
 
@@ -145,12 +187,12 @@ def doodles(kinds: list[str], n: int, rng: np.random.Generator) -> list[Image.Im
 
 
 def numbers(digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Two or three MNIST digits side by side, apart, close, touching or overlapping:
+    """Two to five MNIST digits side by side, apart, close, touching or overlapping:
     not one digit (reading numbers depends on it: a touching pair must not pass
     for one digit)."""
     images = []
     for _ in range(n):
-        parts = [ink_crop(digits[i]) for i in rng.integers(len(digits), size=int(rng.integers(2, 4)))]
+        parts = [ink_crop(digits[i]) for i in rng.integers(len(digits), size=int(rng.integers(2, 6)))]
         height = max(p.shape[0] for p in parts)
         offsets, x = [], 0
         for part in parts:
@@ -193,6 +235,8 @@ def training_negatives(
         DIGITS.inputs(characters(fonts, counts.fonts, rng)),
         DIGITS.inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
         DIGITS.inputs(doodles(kinds, counts.doodles, rng)),
+        DIGITS.inputs(stroked_letters(TRAIN_GREEK, counts.greek, rng, GREEK_KEYS)),
+        DIGITS.inputs(scenes(kinds, TRAIN_HERSHEY, counts.scenes, rng)),
         DIGITS.inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
     ]
     several = DIGITS.inputs(numbers(mnist_train, counts.numbers, rng))
@@ -210,11 +254,20 @@ def heldout_negatives(
         sets[f"font:{name}"] = DIGITS.inputs(characters([files], per_source // 2, rng))
     for name in HELDOUT_HERSHEY:
         sets[f"strokes:{name}"] = DIGITS.inputs(stroked_letters((name,), per_source // 2, rng))
+    for name in HELDOUT_GREEK:
+        sets[f"strokes:{name}"] = DIGITS.inputs(stroked_letters((name,), per_source // 2, rng, GREEK_KEYS))
     for kind in HELDOUT_DOODLES:
         sets[f"doodle:{kind}"] = DIGITS.inputs(doodles([kind], per_source // 2, rng))
+    sets["scenes:heldout"] = DIGITS.inputs(
+        scenes(list(HELDOUT_DOODLES), HELDOUT_HERSHEY, per_source // 2, rng)
+    )
     fmnist = load_fashion(fashion_dir)
     for label in HELDOUT_FASHION:
         images = fashion(fmnist.x_test, fmnist.y_test, (label,), per_source // 2, rng)
         sets[f"fashion:{FASHION_LABELS[label]}"] = DIGITS.inputs(images)
+    drawn_kinds = np.concatenate([x for name, x in sets.items() if not name.startswith("fashion")])
+    sets["paper:heldout"], _ = paper.photographed(
+        drawn_kinds, np.zeros(len(drawn_kinds), np.uint8), per_source // 2, rng, paper.HELDOUT
+    )
     sets["numbers:mnist_test"] = DIGITS.inputs(numbers(mnist_test, per_source, rng))
     return sets

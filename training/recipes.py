@@ -19,10 +19,10 @@ import numpy as np
 from app.core.inference import Predictor
 from app.core.preprocess import SIZE
 from app.core.tasks import DIGITS, FASHION, Task
-from training import augment, model
+from training import augment, model, paper
 from training.data import DataError, Mnist, load_fashion, load_mnist
-from training.drawn import DOODLES, european_one, european_seven
-from training.evaluate import DIGIT_SETS, digit_sets, evaluate, summary
+from training.drawn import DOODLES, european_one, european_seven, looped_nine, open_four
+from training.evaluate import DIGIT_SETS, calibrate_sure, digit_sets, evaluate, summary
 from training.negatives import (
     HELDOUT_DOODLES,
     HELDOUT_FASHION,
@@ -102,7 +102,7 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
     x_train, x_test = DIGITS.inputs(x_train), DIGITS.inputs(x_test)
     rng = np.random.default_rng(args.seed)
-    makers = {1: european_one, 7: european_seven}
+    makers = {1: european_one, 4: open_four, 7: european_seven, 9: looped_nine}
     drawn = [make(rng) for make in makers.values() for _ in range(european)]
     x_drawn = DIGITS.inputs(drawn) if drawn else np.zeros((0, SIZE, SIZE), np.float32)
     y_drawn = np.repeat(np.array(list(makers), np.uint8), european)
@@ -121,12 +121,17 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
     )
     x = np.concatenate([x_train, x_drawn, x_negatives])
     y = np.concatenate([y_train, y_drawn, y_negatives])
+    photos = args.paper * len(x_train) // len(mnist.x_train)
+    print(f"photographing {photos} of them on paper", flush=True)
+    x_paper, y_paper = paper.photographed(x, y, photos, rng)
+    x, y = np.concatenate([x, x_paper]), np.concatenate([y, y_paper])
     # Mixed, so that a validation share (the first --val-split) holds every source.
     order = np.random.default_rng(args.seed).permutation(len(x))
     counts = {
         "train_digits": len(x_train),
         "train_drawn_digits": len(x_drawn),
         "train_non_digits": len(x_negatives),
+        "train_on_paper": len(x_paper),
     }
     return Data(
         x_train=x[order],
@@ -142,9 +147,10 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
 def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
     """Digits as the service reads them (a rejected digit is an error) on MNIST's test
     set, USPS and Semeion; rejection of each held-out kind of non-digit."""
-    results = evaluate(
-        litert, digit_sets(data.x_test, data.y_test, args.usps, args.semeion), data.sets, args.threshold
-    )
+    digits = digit_sets(data.x_test, data.y_test, args.usps, args.semeion)
+    results = evaluate(litert, digits, data.sets, args.threshold)
+    calibration = calibrate_sure(litert, digits, args.threshold)
+    results["sure"] = calibration["figures"]
     scores = results.pop("scores")
     mnist = results["mnist_test"]
     plot_confusion(
@@ -157,6 +163,8 @@ def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out
         "it is >= threshold",
         "threshold_choice": "0.5: rejected when 'not a digit' is more probable than all ten digits "
         "together; metrics.sweep shows other thresholds on held-out data",
+        "sure": calibration["sure"],
+        "sure_choice": calibration["choice"],
         "training_sources": {
             "fonts": sorted(TRAIN_FONTS),
             "stroked_letters": list(TRAIN_HERSHEY),

@@ -38,7 +38,8 @@ SEED = 1234
 VAL_SPLIT = 0.0
 PATIENCE = 10  # a safeguard: validation loss on a few thousand images is noisy while the rate is high
 NEGATIVES = 1.0  # times Counts(): 19,000 non-digits
-EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, and crossed 7s; MNIST has few
+PAPER = 15000  # about one in six
+EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, open 4s, crossed 7s, looped 9s; MNIST has few
 DATASETS = {"mnist": "digits", "fashion": "fashion"}  # --dataset, the old spelling of --recipe
 
 
@@ -104,10 +105,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(default: %(default)s; 0: none)",
     )
     p.add_argument(
+        "--paper",
+        type=int,
+        default=PAPER,
+        help="digit recipes: training images (digits and non-digits alike) to add again as "
+        "photographed or scanned on paper (training.paper) (default: %(default)s)",
+    )
+    p.add_argument(
         "--european-digits",
         type=int,
         default=EUROPEAN_DIGITS,
-        help="digit recipes: drawn flagged 1s, and as many crossed 7s, to add (default: %(default)s)",
+        help="digit recipes: drawn flagged 1s, and as many open 4s, crossed 7s and looped 9s, to add (default: %(default)s)",
     )
     p.add_argument(
         "--threshold",

@@ -36,6 +36,16 @@ class Metrics(BaseModel):
     mnist_test: DigitScores
     usps: DigitScores | None
     semeion: DigitScores | None
+    paper_mnist_test: DigitScores | None = Field(
+        None, description="the same digits photographed or scanned on paper, in held-out settings"
+    )
+    paper_usps: DigitScores | None = None
+    paper_semeion: DigitScores | None = None
+    sure: dict[str, dict[str, float]] | None = Field(
+        None,
+        description="per held-out digit set: the share shown as not sure, and how often answers shown "
+        "as sure are right",
+    )
     negatives: dict[str, Rejection] = Field(description="held-out kinds of non-digit, never trained on")
     negatives_rejected_mean: float | None = None
     sweep: list[dict[str, float]] = Field(description="false rejection and rejection at other thresholds")
@@ -59,10 +69,19 @@ class ClassifierMetrics(BaseModel):
     )
 
 
+DEFAULT_SURE = 0.9
+
+
 class NotADigitCard(BaseModel):
     threshold: float
     score: str
     threshold_choice: str
+    sure: float = Field(
+        DEFAULT_SURE,
+        description="an answer is sure when its probability is at least this: the digit's (of the twelve "
+        "outputs), or the not-a-digit score; below it the page says it is not sure",
+    )
+    sure_choice: str = "the default: no calibration was recorded"
     training_sources: dict[str, list[str] | str]
     heldout_sources: list[str]
 

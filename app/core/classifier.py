@@ -12,10 +12,11 @@ from PIL import Image, ImageDraw
 from app.core.card import ModelCard
 from app.core.decode import decode, header_pixels
 from app.core.errors import Code, Refusal
-from app.core.inference import Predictor, load_predictor, read_digits
+from app.core.inference import Predictor, load_predictor, read_digits, sure_answers
+from app.core.layout import Box, layout_problem
 from app.core.limits import Limits
 from app.core.segment import segment
-from app.core.tasks import Task, task
+from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS, Task, task
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Classification:
     model_input: np.ndarray  # (28, 28) in [0, 1]
     is_digit: bool | None = None  # digits only
     not_digit_score: float | None = None  # digits only: the model's probability of "not a digit"
+    sure: bool | None = None  # digits only: whether the answer (a digit, or not one) is one to state plainly
 
     @property
     def digit(self) -> int:
@@ -36,10 +38,12 @@ class Classification:
 @dataclass(frozen=True)
 class Reading:
     digits: list[tuple[tuple[int, int, int, int], Classification]]  # box (x, y, w, h), left to right
+    whole: Classification  # the whole drawing as one image, as /predict reads it
+    layout: str | None = None  # why the parts are not a number's digits, if they are not
 
     @property
     def number(self) -> str | None:
-        if not self.digits or not all(c.is_digit for _, c in self.digits):
+        if self.layout or not self.digits or not all(c.is_digit for _, c in self.digits):
             return None
         return "".join(str(c.digit) for _, c in self.digits)
 
@@ -48,10 +52,30 @@ class Reading:
         """Why there is no number."""
         if not self.digits:
             return "no digits found"
+        if self.layout:
+            return self.layout
         odd = [str(i) for i, (_, c) in enumerate(self.digits, start=1) if not c.is_digit]
+        if len(self.digits) == 1 and odd:
+            return "it does not look like a digit"
         if odd:
             return f"part {', '.join(odd)} of {len(self.digits)} does not look like a digit"
         return None
+
+    @property
+    def sure(self) -> bool:
+        """Whether the answer is one to state plainly: every digit of the number is sure, or,
+        without a number, the drawing as a whole or a part is surely not a digit."""
+        if self.number is not None:
+            return all(bool(c.sure) for _, c in self.digits)
+        if self.layout:
+            return True
+        return bool(self.whole.sure) or any(c.sure and not c.is_digit for _, c in self.digits)
+
+
+def _union(boxes: list[Box]) -> Box:
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return left, top, right - left, bottom - top
 
 
 class Classifier:
@@ -106,10 +130,14 @@ class Classifier:
                 self._classification(p, model_input)
                 for p, model_input in zip(probabilities, model_inputs, strict=True)
             ]
-        probabilities, score, is_digit = read_digits(outputs, self.card.not_a_digit.threshold)
+        threshold = self.card.not_a_digit.threshold
+        probabilities, score, is_digit = read_digits(outputs, threshold)
+        sure = sure_answers(outputs, threshold, self.card.not_a_digit.sure)
         return [
-            self._classification(p, model_input, bool(ok), float(s))
-            for p, s, ok, model_input in zip(probabilities, score, is_digit, model_inputs, strict=True)
+            self._classification(p, model_input, bool(ok), float(s), bool(plain))
+            for p, s, ok, plain, model_input in zip(
+                probabilities, score, is_digit, sure, model_inputs, strict=True
+            )
         ]
 
     def _classification(
@@ -118,6 +146,7 @@ class Classifier:
         model_input: np.ndarray,
         is_digit: bool | None = None,
         not_digit_score: float | None = None,
+        sure: bool | None = None,
     ) -> Classification:
         index = int(probabilities.argmax())
         return Classification(
@@ -128,18 +157,32 @@ class Classifier:
             model_input,
             is_digit,
             not_digit_score,
+            sure,
         )
 
     def classify_image(self, image: Image.Image) -> Classification:
         return self.classify_inputs(self.task.preprocess(image)[None])[0]
 
     def read_image(self, image: Image.Image) -> Reading:
-        """The digits of a number."""
+        """The digits of a number, judged as a whole first: a drawing the model is sure is
+        one digit, or finds as a whole one, is read as /predict reads it (the two agree);
+        one it takes for several digits is cut into its parts, which must be laid out
+        like a number's digits; one it finds is not a digit is no number, however its
+        parts look."""
+        whole_input = self.task.preprocess(image)[None]
+        whole_outputs = self.predictor.predict(whole_input)
+        whole = self.classify_inputs(whole_input, whole_outputs)[0]
         segments = segment(image, self.predictor.predict, self.limits.max_digits)
+        if len(segments) == 1 or (whole.is_digit and whole.sure):
+            return Reading([(_union([s.box for s in segments]), whole)], whole)
         results = self.classify_inputs(
             np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
         )
-        return Reading([(s.box, c) for s, c in zip(segments, results, strict=True)])
+        digits = [(s.box, c) for s, c in zip(segments, results, strict=True)]
+        several = whole_outputs[0, SEVERAL_DIGITS] >= whole_outputs[0, NOT_A_DIGIT]
+        if not whole.is_digit and not several:
+            return Reading(digits, whole, "as a whole, it does not look like a number")
+        return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 
     def read(self, data: bytes) -> Reading:
         """Raises Refusal for unusable images."""

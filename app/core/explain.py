@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.core.card import Layer, ModelCard
 from app.core.decode import decode
-from app.core.inference import read_digits
+from app.core.inference import read_digits, sure_answers
 from app.core.limits import Limits
 from app.core.preprocess import SIZE
 from app.core.tasks import DIGITS, NOT_A_DIGIT
@@ -56,6 +56,7 @@ class Explanation:
     digits: np.ndarray  # (10,) given that it is a digit
     not_digit_score: float
     is_digit: bool
+    sure: bool  # as app.core.inference.sure_answers has it
     layers: list[LayerOutput]
     attribution: np.ndarray  # (28, 28) in [-1, 1]: + pushed towards the winning digit, - against
     attribution_scale: float  # the change of the winning digit's log-odds that 1 stands for
@@ -175,6 +176,7 @@ class Explainer:
         self._occlusion = occlusion
         self.limits = limits
         self.threshold = card.not_a_digit.threshold
+        self.sure = card.not_a_digit.sure
 
     @classmethod
     def load(cls, folder: Path, card: ModelCard, limits: Limits) -> Explainer:
@@ -209,6 +211,15 @@ class Explainer:
         digits, score, is_digit = read_digits(outputs[None], self.threshold)
         digit = int(digits[0].argmax())
         attribution, scale = self._occlusion.attribution(model_input, outputs, digit)
+        sure = bool(sure_answers(outputs[None], self.threshold, self.sure)[0])
         return Explanation(
-            model_input, outputs, digits[0], float(score[0]), bool(is_digit[0]), layers, attribution, scale
+            model_input,
+            outputs,
+            digits[0],
+            float(score[0]),
+            bool(is_digit[0]),
+            sure,
+            layers,
+            attribution,
+            scale,
         )

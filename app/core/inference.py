@@ -106,3 +106,11 @@ def read_digits(probabilities: np.ndarray, threshold: float) -> tuple[np.ndarray
     digits = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-30)
     score = np.clip(outputs[:, NOT_A_DIGIT:].sum(axis=1), 0, 1)  # float32 softmax overshoots 1 by ~1e-7
     return digits, score, score < threshold
+
+
+def sure_answers(probabilities: np.ndarray, threshold: float, sure: float) -> np.ndarray:
+    """(n,) whether each answer is one to state plainly: the digit read, if it is one, has
+    at least `sure` of the twelve outputs' probability; else the not-a-digit score has."""
+    outputs = np.asarray(probabilities, dtype=np.float64)
+    _, score, is_digit = read_digits(outputs, threshold)
+    return np.where(is_digit, outputs[:, :NOT_A_DIGIT].max(axis=1), score) >= sure

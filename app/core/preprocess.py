@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from PIL import Image, ImageChops, ImageStat
+from scipy import ndimage
 
+from app.core import paper
 from app.core.errors import Code, Refusal
 
 SIZE = 28
@@ -35,6 +37,10 @@ MIN_STROKE = 2.0  # px in the 28x28 field (MNIST's thinnest); thinner strokes ar
 RULED_COVERAGE = 0.9
 MIN_RULED_LINES = 3
 MIN_RULED_SIDE = 64
+# The digit's pieces: those with this share of the biggest one's ink, and any mark
+# nearer to them than this share of their size.
+BIG_PIECE = 0.1
+NEAR_MASS = 0.25
 
 HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
@@ -138,8 +144,14 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     assert isinstance(low, int) and isinstance(high, int)
     if high - low < MIN_CONTRAST:
         raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
-    paper = _paper_level(grey, low, high)
-    distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, paper)))
+    level = _paper_level(grey, low, high)
+    pixels = np.asarray(grey)
+    if paper.is_photo(pixels, level):
+        ink = paper.photo_ink(pixels)
+        if not ink.any():
+            raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
+        return ink
+    distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, level)))
     distance = _without_ruled_lines(distance)
     strongest = int(distance.max())
     if strongest < MIN_CONTRAST:
@@ -233,9 +245,33 @@ def digit_input(ink: np.ndarray) -> np.ndarray:
     return np.clip(_centre_by_mass(digit), 0, 1).astype(np.float32)
 
 
+def _around_mass(ink: np.ndarray) -> np.ndarray:
+    """The ink without marks far from the digit (specks, a stray dot), which would widen
+    its box: the digit is its big pieces, and what lies near them."""
+    if min(ink.shape) < paper.MIN_SIDE:
+        return ink
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    if count < 2:
+        return ink
+    masses = np.asarray(ndimage.sum_labels(ink, labels, np.arange(1, count + 1)))
+    boxes = ndimage.find_objects(labels)
+    big = [box for box, mass in zip(boxes, masses, strict=True) if mass >= BIG_PIECE * masses.max()]
+    top, bottom = min(b[0].start for b in big), max(b[0].stop for b in big)
+    left, right = min(b[1].start for b in big), max(b[1].stop for b in big)
+    margin = NEAR_MASS * max(bottom - top, right - left)
+    near = [
+        b[0].stop > top - margin
+        and b[0].start < bottom + margin
+        and b[1].stop > left - margin
+        and b[1].start < right + margin
+        for b in boxes
+    ]
+    return np.where(np.r_[False, near][labels], ink, 0)
+
+
 def to_model_input(image: Image.Image) -> np.ndarray:
     """(28, 28) float32 in [0, 1], white ink on black; raises Refusal (no_ink)."""
-    return digit_input(_crop(ink_field(image)[0]))
+    return digit_input(_crop(_around_mass(ink_field(image)[0])))
 
 
 # Clothes, as Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017) made its images from product

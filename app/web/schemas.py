@@ -38,6 +38,11 @@ class DigitAnswer(BaseModel):
     not_digit_score: float = Field(
         ge=0, le=1, description="the model's probability that the image is not a digit (the 11th class)"
     )
+    sure: bool = Field(
+        description="whether the answer is one to state plainly: the digit (or, when is_digit is false, "
+        "the not-a-digit score) has at least the model card's not_a_digit.sure probability. When false, "
+        'say so: "Looks like a 6, but I\'m not sure"'
+    )
     input: list[list[float]] | None = Field(
         None, description="the 28x28 image the model saw (0 paper, 1 ink), when include_input=true"
     )
@@ -72,9 +77,16 @@ class DigitReading(DigitAnswer):
 
 class Reading(BaseModel):
     number: str | None = Field(
-        description="the digits left to right, or null when some part is not a digit", examples=["2026"]
+        description="the digits left to right, or null when the drawing is not a number: as a whole it "
+        "is not a digit nor several, its parts are not laid out like a number's digits, or some part "
+        "is not a digit",
+        examples=["2026"],
     )
     reason: str | None = Field(None, description="why number is null")
+    sure: bool = Field(
+        description="whether the answer is one to state plainly: every digit of the number is sure, or, "
+        "when number is null, that it is not a number is"
+    )
     digits: list[DigitReading] = Field(description="each digit found, left to right")
     model_version: str
     model: str = Field(description="the model that read it (?model=)", examples=["digits"])

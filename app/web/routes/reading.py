@@ -50,6 +50,7 @@ def _answer(result: Classification, include_input: bool) -> dict:
         "probabilities": result.probabilities,
         "is_digit": result.is_digit,
         "not_digit_score": result.not_digit_score,
+        "sure": result.sure,
         "input": result.model_input.round(3).tolist() if include_input else None,
     }
 
@@ -122,6 +123,7 @@ async def read(
         Reading(
             number=reading.number,
             reason=reading.reason,
+            sure=reading.sure,
             digits=[
                 DigitReading(box=list(box), **_answer(result, include_input))
                 for box, result in reading.digits
@@ -169,6 +171,7 @@ async def explain(
             probabilities=result.digits.tolist(),
             is_digit=result.is_digit,
             not_digit_score=result.not_digit_score,
+            sure=result.sure,
             input=_rounded(result.model_input, 3),
             layers=layers,
             attribution=_rounded(result.attribution, 3),
