@@ -209,6 +209,16 @@ def test_a_drawn_letter_or_scribble_is_not_a_digit(desktop, shape):
     desktop.assert_clean()
 
 
+@pytest.mark.parametrize("shape", ["m", "house"])
+def test_a_lowercase_letter_or_a_doodle_of_several_strokes_is_no_number(desktop, shape):
+    """/read judges the whole drawing: the house's parts are not a number's digits."""
+    mouse_draw(desktop, shape)
+    desktop.wait_until_settled()
+    expect(desktop.page.locator("#summary")).to_contain_text("doesn't look like a", timeout=10_000)
+    assert desktop.prediction() == "?"
+    desktop.assert_clean()
+
+
 def test_a_drawn_number_is_read_live_with_a_box_per_digit(desktop):
     for i, digit in enumerate((2, 0, 2, 6)):  # four cells across the middle of the pad
         mouse_draw(desktop, digit, cell=(0.03 + 0.24 * i, 0.35, 0.22 + 0.24 * i, 0.65))

@@ -45,6 +45,24 @@ def test_one_digit_reads_as_predict_does(client):
     assert answer["model_version"] == predicted["model_version"]
 
 
+@pytest.mark.parametrize("drawing", [0, 1, 4, 7, "A", "m", "t-shirt", "house", "scribble", "smiley"])
+def test_read_predict_and_explain_agree_on_one_drawing(client, drawing):
+    """Whatever is drawn, digit or not: one answer, the same digit, the same verdict."""
+    data = encode(draw(drawing))
+    answers = [
+        client.post(path, content=data, headers={"content-type": "image/png"}).json()
+        for path in ("/predict", "/explain")
+    ]
+    reading = read(client, draw(drawing))
+    if len(reading["digits"]) == 1:
+        answers.append(reading["digits"][0])
+    else:
+        assert reading["number"] is None and reading["reason"]
+    for key in ("digit", "is_digit", "sure"):
+        assert len({answer[key] for answer in answers}) == 1, key
+    assert (reading["number"] is not None) == answers[0]["is_digit"]
+
+
 def test_parts_of_one_digit_are_merged(client):
     answer = read(client, draw(5))  # the top bar is a stroke of its own
     assert answer["number"] == "5" and len(answer["digits"]) == 1

@@ -82,7 +82,8 @@ def _without_lines(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     lines |= ndimage.binary_opening(mask, structure=np.ones((max(3, round(LINE * height)), 1), bool))
     # A line is thin: what is still there after opening by its thickness across is a stroke on it.
     thick = ndimage.binary_opening(mask, structure=np.ones((thickness + 1, thickness + 1), bool))
-    return np.where(lines & ~thick, 0, ink)
+    # With their blurred fringes, which would otherwise stay as a faint line.
+    return np.where(ndimage.binary_dilation(lines & ~thick, np.ones((3, 3), bool)) & ~thick, 0, ink)
 
 
 def _without_edges(ink: np.ndarray) -> np.ndarray:

@@ -73,22 +73,30 @@ export class Result {
     const readable = reading.number !== null;
     // Not a digit: say so, and keep the best guess quiet rather than a big confident number.
     this.answer.classList.toggle("not-digit", !readable);
+    this.answer.classList.toggle("unsure", readable && !reading.sure);
     this.answer.classList.toggle("number", digits.length > 2);
     this.prediction.dataset.isDigit = String(readable);
+    this.prediction.dataset.sure = String(reading.sure);
     this.#showNumber(readable ? reading.number : "?");
     this.guess.hidden = readable;
-    if (single && readable) {
-      this.summary.textContent = `It's a ${digits[0].label}, ${percent(digits[0].confidence)} sure.`;
+    const guess = digits.map((d) => (d.is_digit ? d.label : "?")).join("");
+    if (readable && single) {
+      this.summary.textContent = reading.sure
+        ? `It's a ${digits[0].label}, ${percent(digits[0].confidence)} sure.`
+        : `Looks like a ${digits[0].label}, but I'm not sure.`;
     } else if (readable) {
-      this.summary.textContent = `It's ${reading.number}: ${digits.length} digits.`;
-    } else if (single || digits.every((d) => !d.is_digit)) {
-      this.summary.textContent = "That doesn't look like a digit.";
-      this.guess.textContent = `Best guess, if it is one: ${digits.map((d) => d.label).join("")} ` +
-        `(${percent(Math.min(...digits.map((d) => d.not_digit_score)))} sure it isn't).`;
+      this.summary.textContent = reading.sure
+        ? `It's ${reading.number}: ${digits.length} digits.`
+        : `Looks like ${reading.number}, but I'm not sure of every digit.`;
+    } else if (single) {
+      this.summary.textContent = reading.sure
+        ? "That doesn't look like a digit."
+        : "I'm not sure that's a digit.";
+      this.guess.textContent = `Best guess, if it is one: ${digits[0].label} ` +
+        `(${percent(digits[0].not_digit_score)} sure it isn't).`;
     } else {
-      const odd = digits.map((d, i) => (d.is_digit ? null : i + 1)).filter((i) => i !== null);
-      this.summary.textContent = `Part ${odd.join(", ")} of ${digits.length} doesn't look like a digit.`;
-      this.guess.textContent = `Best guess: ${digits.map((d) => (d.is_digit ? d.label : "?")).join("")}.`;
+      this.summary.textContent = `That doesn't look like a number: ${reading.reason}.`;
+      this.guess.textContent = `Best guess, if it is one: ${guess}.`;
     }
     this.#timing(elapsed);
     this.layBoxes(padRect);
