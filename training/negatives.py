@@ -14,8 +14,10 @@ are never negatives.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -138,16 +140,20 @@ def stroked_letters(
     return [drawn.draw_strokes(rng, strokes) for strokes in _hershey_strokes(fonts, n, rng, keys)]
 
 
+@functools.cache
+def _hershey_font(name: str) -> Any:
+    """A Hershey font, read once: each read unpacks the package's whole archive."""
+    from HersheyFonts import HersheyFonts
+
+    font = HersheyFonts()
+    font.load_default_font(name)
+    return font
+
+
 def _hershey_strokes(
     fonts: tuple[str, ...], n: int, rng: np.random.Generator, keys: str
 ) -> list[list[drawn.Stroke]]:
-    from HersheyFonts import HersheyFonts
-
-    loaded = []
-    for name in fonts:
-        font = HersheyFonts()
-        font.load_default_font(name)
-        loaded.append(font)
+    loaded = [_hershey_font(name) for name in fonts]
     characters: list[list[drawn.Stroke]] = []
     while len(characters) < n:
         font = loaded[int(rng.integers(len(loaded)))]

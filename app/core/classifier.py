@@ -13,10 +13,10 @@ from app.core.card import ModelCard
 from app.core.decode import decode, header_pixels
 from app.core.errors import Code, Refusal
 from app.core.inference import Predictor, load_predictor, read_digits, sure_answers
-from app.core.layout import Box, layout_problem
+from app.core.layout import layout_problem, several_as_a_whole, union
 from app.core.limits import Limits
 from app.core.segment import segment
-from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS, Task, task
+from app.core.tasks import Task, task
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,6 @@ class Reading:
         if self.layout:
             return True
         return bool(self.whole.sure) or any(c.sure and not c.is_digit for _, c in self.digits)
-
-
-def _union(boxes: list[Box]) -> Box:
-    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return left, top, right - left, bottom - top
 
 
 class Classifier:
@@ -172,15 +166,15 @@ class Classifier:
         whole_input = self.task.preprocess(image)[None]
         whole_outputs = self.predictor.predict(whole_input)
         whole = self.classify_inputs(whole_input, whole_outputs)[0]
-        segments = segment(image, self.predictor.predict, self.limits.max_digits)
+        segments = segment(image, self.predictor.predict, self.limits.max_digits, whole_outputs[0])
+        box = union([s.box for s in segments])
         if len(segments) == 1 or (whole.is_digit and whole.sure):
-            return Reading([(_union([s.box for s in segments]), whole)], whole)
+            return Reading([(box, whole)], whole)
         results = self.classify_inputs(
             np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
         )
         digits = [(s.box, c) for s, c in zip(segments, results, strict=True)]
-        several = whole_outputs[0, SEVERAL_DIGITS] >= whole_outputs[0, NOT_A_DIGIT]
-        if not whole.is_digit and not several:
+        if not whole.is_digit and not several_as_a_whole(box, whole_outputs[0]):
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 

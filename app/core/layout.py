@@ -9,11 +9,30 @@ import itertools
 
 import numpy as np
 
+from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
+
 Box = tuple[int, int, int, int]  # x, y, width, height
 
 SHORT = 0.45  # of the tallest part's height: a shorter part is not a digit of the same number
 OFF_LINE = 0.5  # of a part's height: at most this much of it outside the band the others share
 OVERLAP = 0.5  # of the narrower part's width: neighbours overlap across at most this much
+# The model's view of the whole drawing (28x28) shows digits no wider than this many times
+# their height: a longer number is squeezed into a smudge, and its parts speak for it.
+WHOLE_VIEW = 3.0
+
+
+def union(boxes: list[Box]) -> Box:
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return left, top, right - left, bottom - top
+
+
+def several_as_a_whole(box: Box, outputs: np.ndarray) -> bool:
+    """Whether the whole drawing (its ink's box, the model's 12 outputs for it) may be
+    several digits: the model takes it for several rather than for something else, or it
+    is too long for the model's view to tell."""
+    _, _, width, height = box
+    return width > WHOLE_VIEW * height or bool(outputs[SEVERAL_DIGITS] >= outputs[NOT_A_DIGIT])
 
 
 def _inside(inner: Box, outer: Box) -> bool:

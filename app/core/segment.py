@@ -4,9 +4,9 @@ The ink's connected components (SciPy's `ndimage.label`) are the start; specks f
 smaller than the digits are dropped. Pieces of one digit are merged: parts stacked
 above one another (digits stand side by side, never stacked), and fragments far
 shorter than a digit beside their nearest neighbour (a 5's top bar drawn apart).
-Digits that touch make one component: only when the classifier takes a part for several
-digits (it learnt that class from touching and overlapping MNIST digits) are cut
-points tried where the column profile is thinnest and few strokes cross, and
+Digits that touch make one component: when the classifier takes a part for several
+digits (it learnt that class from touching and overlapping MNIST digits), or the whole
+drawing may be several digits and the part is wide and not one, cut points are tried where the column profile is thinnest and few strokes cross, and
 the cut whose halves it is surest of is kept if it is sure of both. Each digit then
 goes through the same `digit_input` as a single drawing.
 """
@@ -24,6 +24,7 @@ from scipy import ndimage
 
 from app.core.errors import Code, Refusal
 from app.core.inference import CLASSES
+from app.core.layout import several_as_a_whole, union
 from app.core.preprocess import digit_input, ink_field
 from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
 
@@ -42,6 +43,7 @@ MAX_CROSSINGS = 2  # strokes a cut may go through
 MAX_SPLIT_DEPTH = 3  # a part is split at most this many times over (up to 8 digits)
 SEVERAL = 0.8  # a part this probably several digits is cut (a scribble can pass for several at 0.7)
 SURE_DIGIT = 0.5  # into halves each this probably one particular digit (or several again)
+VERY_SURE_DIGIT = 0.9  # what a wide part that is not a digit must be cut into
 
 # (n, 28, 28) model inputs -> the classifier's (n, 12) probabilities (app.core.inference)
 Judge = Callable[[np.ndarray], np.ndarray]
@@ -178,13 +180,18 @@ def _candidate_cuts(part: _Part) -> list[int]:
     return [start + c for c in chosen]
 
 
-def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> list[_Part]:
-    """The part, or its halves split further. A part is cut only when the classifier takes
-    it for several digits and is sure of each half (a digit, or several again): a wide 6
-    stays a 6, and a letter or a T-shirt is not cut into a number."""
+def _split(
+    part: _Part, outputs: np.ndarray, judge: Judge, whole_several: bool, depth: int = 0
+) -> list[_Part]:
+    """The part, or its halves split further. A part is cut when the classifier takes
+    it for several digits and is sure of each half (a digit, or several again); or, when
+    the whole drawing may be several digits and the part is wide and not a digit to the
+    classifier, if it is very sure each half is a digit. A wide 6 stays a 6, and a
+    letter or a T-shirt is not cut into a number."""
     several = outputs[SEVERAL_DIGITS] >= SEVERAL
+    odd = whole_several and outputs[NOT_A_DIGIT] + outputs[SEVERAL_DIGITS] >= SEVERAL
     wide = part.width > WIDE * part.height
-    if depth >= MAX_SPLIT_DEPTH or not (several and part.width > NARROW * part.height):
+    if depth >= MAX_SPLIT_DEPTH or not ((several and part.width > NARROW * part.height) or (odd and wide)):
         return [part]
     if depth > 0 and not wide:  # a half as narrow as one digit is one digit
         return [part]
@@ -192,17 +199,25 @@ def _split(part: _Part, outputs: np.ndarray, judge: Judge, depth: int = 0) -> li
     if not splits:
         return [part]
     judged = judge(np.stack([half.model_input for pair in splits for half in pair])).reshape(-1, 2, CLASSES)
-    sure = np.maximum(judged[..., :NOT_A_DIGIT].max(axis=-1), judged[..., SEVERAL_DIGITS])
+    sure = judged[..., :NOT_A_DIGIT].max(axis=-1)
+    if several:
+        sure = np.maximum(sure, judged[..., SEVERAL_DIGITS])
     best = int(sure.min(axis=1).argmax())
-    if sure[best].min() <= SURE_DIGIT:
+    if sure[best].min() <= (SURE_DIGIT if several else VERY_SURE_DIGIT):
         return [part]
     (left, right), (left.outputs, right.outputs) = splits[best], judged[best]
-    return _split(left, left.outputs, judge, depth + 1) + _split(right, right.outputs, judge, depth + 1)
+    return _split(left, left.outputs, judge, whole_several, depth + 1) + _split(
+        right, right.outputs, judge, whole_several, depth + 1
+    )
 
 
-def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
+def segment(
+    image: Image.Image, judge: Judge, max_digits: int, whole: np.ndarray | None = None
+) -> list[Segment]:
     """The digits of a drawn number, left to right; raises Refusal when there
-    is no ink (no_ink) or more than `max_digits` parts (too_many_digits)."""
+    is no ink (no_ink) or more than `max_digits` parts (too_many_digits). `whole` is
+    the judge's (12,) outputs for the whole drawing, if known: parts that are not a
+    digit are cut only where it may be several digits."""
     ink, factor = ink_field(image, WORK_SIDE)
     parts = _merge_pieces(_components(ink, 4 * max_digits))
     if len(parts) > max_digits:
@@ -212,7 +227,9 @@ def segment(image: Image.Image, judge: Judge, max_digits: int) -> list[Segment]:
         )
     for part, outputs in zip(parts, judge(np.stack([part.model_input for part in parts])), strict=True):
         part.outputs = outputs
-    parts = [digit for part in parts for digit in _split(part, part.outputs, judge)]
+    box = union([(p.left, p.top, p.width, p.height) for p in parts])
+    whole_several = whole is None or several_as_a_whole(box, whole)
+    parts = [digit for part in parts for digit in _split(part, part.outputs, judge, whole_several)]
     if len(parts) > max_digits:
         raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} digits: at most {max_digits} are read per image")
     # Boxes in the sent image's pixels: the field was reduced by `factor`, and a JPEG
