@@ -70,7 +70,9 @@ def is_photo(grey: np.ndarray, paper: int) -> bool:
         return False
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]).astype(np.float32)
     near = border[np.abs(border - paper) < 3 * UNEVEN]
-    return near.size > 0 and (_robust_sigma(near) > NOISY or float(np.ptp(near)) > UNEVEN)
+    if near.size == 0 or np.ptp(near) <= 1:  # a canvas: one grey all round
+        return False
+    return float(np.ptp(near)) > UNEVEN or _robust_sigma(near) > NOISY
 
 
 def _without_lines(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:

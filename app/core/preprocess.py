@@ -245,11 +245,17 @@ def digit_input(ink: np.ndarray) -> np.ndarray:
     return np.clip(_centre_by_mass(digit), 0, 1).astype(np.float32)
 
 
+def _gap(inked: np.ndarray) -> bool:
+    """Whether a row's (or column's) inked cells have a gap between the first and the last."""
+    cells = np.flatnonzero(inked)
+    return cells.size > 0 and cells[-1] - cells[0] + 1 > cells.size
+
+
 def _around_mass(ink: np.ndarray) -> np.ndarray:
     """The ink without marks far from the digit (specks, a stray dot), which would widen
     its box: the digit is its big pieces, and what lies near them."""
-    if min(ink.shape) < paper.MIN_SIDE:
-        return ink
+    if min(ink.shape) < paper.MIN_SIDE or not (_gap(ink.any(axis=0)) or _gap(ink.any(axis=1))):
+        return ink  # nothing apart from the rest, across or down: the common case, found cheaply
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count < 2:
         return ink
