@@ -169,7 +169,7 @@ def test_segmentation_raises_nothing_but_its_documented_error(width, height, see
         return outputs
 
     try:
-        segments = segment(Image.fromarray(pixels), judge, max_digits=20)
+        segments, _ = segment(Image.fromarray(pixels), judge, max_digits=20)
     except Refusal:
         return
     assert 1 <= len(segments) <= 20

@@ -115,7 +115,7 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         mnist.x_test, args.fashion_dir, args.seed, QUICK_HELDOUT if args.quick else HELDOUT
     )
     print(
-        f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn 1s and 7s, "
+        f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn digits of other traditions, "
         f"{len(x_negatives)} non-digits",
         flush=True,
     )

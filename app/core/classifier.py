@@ -15,6 +15,7 @@ from app.core.errors import Code, Refusal
 from app.core.inference import Predictor, load_predictor, read_digits, sure_answers
 from app.core.layout import layout_problem, several_as_a_whole, union
 from app.core.limits import Limits
+from app.core.preprocess import ink_field, whole_input
 from app.core.segment import segment
 from app.core.tasks import Task, task
 
@@ -163,10 +164,11 @@ class Classifier:
         one it takes for several digits is cut into its parts, which must be laid out
         like a number's digits; one it finds is not a digit is no number, however its
         parts look."""
-        whole_input = self.task.preprocess(image)[None]
-        whole_outputs = self.predictor.predict(whole_input)
-        whole = self.classify_inputs(whole_input, whole_outputs)[0]
-        segments = segment(image, self.predictor.predict, self.limits.max_digits, whole_outputs[0])
+        field = ink_field(image)  # once, for the whole drawing (as /predict has it) and its parts
+        as_one = whole_input(field[0])
+        segments, outputs = segment(image, self.predictor.predict, self.limits.max_digits, field, as_one)
+        assert outputs is not None
+        whole = self.classify_inputs(as_one[None], outputs[None])[0]
         box = union([s.box for s in segments])
         if len(segments) == 1 or (whole.is_digit and whole.sure):
             return Reading([(box, whole)], whole)
@@ -174,7 +176,7 @@ class Classifier:
             np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
         )
         digits = [(s.box, c) for s, c in zip(segments, results, strict=True)]
-        if not whole.is_digit and not several_as_a_whole(box, whole_outputs[0]):
+        if not whole.is_digit and not several_as_a_whole(box, outputs):
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 

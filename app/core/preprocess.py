@@ -245,16 +245,16 @@ def digit_input(ink: np.ndarray) -> np.ndarray:
     return np.clip(_centre_by_mass(digit), 0, 1).astype(np.float32)
 
 
-def _gap(inked: np.ndarray) -> bool:
-    """Whether a row's (or column's) inked cells have a gap between the first and the last."""
-    cells = np.flatnonzero(inked)
+def _gap(ink: np.ndarray, axis: int) -> bool:
+    """Whether the columns (axis 0) or rows (axis 1) with ink have a gap between them."""
+    cells = np.flatnonzero(ink.any(axis=axis))
     return cells.size > 0 and cells[-1] - cells[0] + 1 > cells.size
 
 
 def _around_mass(ink: np.ndarray) -> np.ndarray:
     """The ink without marks far from the digit (specks, a stray dot), which would widen
     its box: the digit is its big pieces, and what lies near them."""
-    if min(ink.shape) < paper.MIN_SIDE or not (_gap(ink.any(axis=0)) or _gap(ink.any(axis=1))):
+    if min(ink.shape) < paper.MIN_SIDE or not (_gap(ink, 0) or _gap(ink, 1)):
         return ink  # nothing apart from the rest, across or down: the common case, found cheaply
     labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     if count < 2:
@@ -275,9 +275,14 @@ def _around_mass(ink: np.ndarray) -> np.ndarray:
     return np.where(np.r_[False, near][labels], ink, 0)
 
 
+def whole_input(ink: np.ndarray) -> np.ndarray:
+    """(28, 28) from an image's `ink_field`: all of the drawing as one digit."""
+    return digit_input(_crop(_around_mass(ink)))
+
+
 def to_model_input(image: Image.Image) -> np.ndarray:
     """(28, 28) float32 in [0, 1], white ink on black; raises Refusal (no_ink)."""
-    return digit_input(_crop(_around_mass(ink_field(image)[0])))
+    return whole_input(ink_field(image)[0])
 
 
 # Clothes, as Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017) made its images from product

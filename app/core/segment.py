@@ -28,7 +28,6 @@ from app.core.layout import several_as_a_whole, union
 from app.core.preprocess import digit_input, ink_field
 from app.core.tasks import NOT_A_DIGIT, SEVERAL_DIGITS
 
-WORK_SIDE = 512  # px: numbers are wide, so they get more pixels than one digit
 # Pieces of one digit: parts overlapping across by more than MERGE_OVERLAP of the
 # narrower's width but not upright (stacked), or a part shorter than FRAGMENT of the
 # typical part's height, nearer than NEAR of that height to its neighbour.
@@ -212,23 +211,31 @@ def _split(
 
 
 def segment(
-    image: Image.Image, judge: Judge, max_digits: int, whole: np.ndarray | None = None
-) -> list[Segment]:
-    """The digits of a drawn number, left to right; raises Refusal when there
-    is no ink (no_ink) or more than `max_digits` parts (too_many_digits). `whole` is
-    the judge's (12,) outputs for the whole drawing, if known: parts that are not a
-    digit are cut only where it may be several digits."""
-    ink, factor = ink_field(image, WORK_SIDE)
+    image: Image.Image,
+    judge: Judge,
+    max_digits: int,
+    field: tuple[np.ndarray, int] | None = None,
+    whole: np.ndarray | None = None,
+) -> tuple[list[Segment], np.ndarray | None]:
+    """The digits of a drawn number, left to right, and the judge's (12,) outputs for
+    `whole`, the whole drawing's model input, if given (judged with the parts, in one
+    call): parts that are not a digit are cut only where the whole may be several
+    digits. Raises Refusal when there is no ink (no_ink) or more than `max_digits`
+    parts (too_many_digits). `field` is the image's `ink_field`, if already found."""
+    ink, factor = ink_field(image) if field is None else field
     parts = _merge_pieces(_components(ink, 4 * max_digits))
     if len(parts) > max_digits:
         raise Refusal(
             Code.TOO_MANY_DIGITS,
             f"{len(parts)} separate parts: at most {max_digits} digits are read per image",
         )
-    for part, outputs in zip(parts, judge(np.stack([part.model_input for part in parts])), strict=True):
-        part.outputs = outputs
+    inputs = [part.model_input for part in parts] + ([] if whole is None else [whole])
+    outputs = judge(np.stack(inputs))
+    for part, part_outputs in zip(parts, outputs, strict=False):
+        part.outputs = part_outputs
+    whole_outputs = None if whole is None else outputs[-1]
     box = union([(p.left, p.top, p.width, p.height) for p in parts])
-    whole_several = whole is None or several_as_a_whole(box, whole)
+    whole_several = whole_outputs is None or several_as_a_whole(box, whole_outputs)
     parts = [digit for part in parts for digit in _split(part, part.outputs, judge, whole_several)]
     if len(parts) > max_digits:
         raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} digits: at most {max_digits} are read per image")
@@ -249,4 +256,4 @@ def segment(
             min(round(int(part.bottom) * scale), height) - y,
         )
         segments.append(Segment(box, part.model_input, part.outputs))
-    return segments
+    return segments, whole_outputs
