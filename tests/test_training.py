@@ -33,6 +33,7 @@ FLAGS = {
     "no_augment",
     "fashion_dir",
     "negatives",
+    "paper",
     "european_digits",
     "threshold",
     "usps",

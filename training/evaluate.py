@@ -61,9 +61,14 @@ class Scores:
 
 
 def digit_sets(
-    x_test: np.ndarray, y_test: np.ndarray, usps: Path | None, semeion: Path | None
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    usps: Path | None,
+    semeion: Path | None,
+    photographed: int = PAPER_IMAGES,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Preprocessed inputs and labels of each digit set that is present."""
+    """Preprocessed inputs and labels of each digit set that is present, and `photographed`
+    of each again as photographed on paper."""
     sets = {"mnist_test": (x_test, y_test)}
     for name, path, loader in (("usps", usps, load_usps), ("semeion", semeion, load_semeion)):
         if path is not None and path.exists():
@@ -71,7 +76,7 @@ def digit_sets(
             sets[name] = (DIGITS.inputs(images), labels)
     rng = np.random.default_rng(PAPER_SEED)
     for name, (x, y) in list(sets.items()):
-        sets[f"paper_{name}"] = paper.photographed(x, y, PAPER_IMAGES, rng, paper.HELDOUT, refused=True)
+        sets[f"paper_{name}"] = paper.photographed(x, y, photographed, rng, paper.HELDOUT, refused=True)
     return sets
 
 
@@ -155,7 +160,6 @@ def without_scores(results: dict) -> dict:
 
 SURE_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 SURE_RIGHT = 0.998  # calibration's aim: answers shown as sure are right this often
-CALIBRATION = 5000  # the first MNIST test digits calibrate "sure"; the others report it
 
 
 def sure_figures(outputs: np.ndarray, labels: np.ndarray, threshold: float, sure: float) -> dict:
@@ -175,12 +179,13 @@ def calibrate_sure(
     predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float
 ) -> dict:
     """The lowest probability on SURE_GRID at which answers shown as sure are right
-    SURE_RIGHT of the time on the calibration digits (MNIST test's first CALIBRATION and
+    SURE_RIGHT of the time on the calibration digits (the first half of MNIST's test set and
     the photographed MNIST test digits), and the figures it gives on the rest."""
+    half = len(digits["mnist_test"][1]) // 2
     outputs = {name: predictor.predict(x) for name, (x, _) in digits.items()}
     labels = {name: y for name, (_, y) in digits.items()}
-    calibration = np.concatenate([outputs["mnist_test"][:CALIBRATION], outputs["paper_mnist_test"]])
-    calibration_labels = np.concatenate([labels["mnist_test"][:CALIBRATION], labels["paper_mnist_test"]])
+    calibration = np.concatenate([outputs["mnist_test"][:half], outputs["paper_mnist_test"]])
+    calibration_labels = np.concatenate([labels["mnist_test"][:half], labels["paper_mnist_test"]])
     chosen = next(
         (
             t
@@ -189,12 +194,16 @@ def calibrate_sure(
         ),
         SURE_GRID[-1],
     )
-    reported = {"mnist_test_rest": (outputs["mnist_test"][CALIBRATION:], labels["mnist_test"][CALIBRATION:])}
-    reported |= {name: (outputs[name], labels[name]) for name in digits if name != "mnist_test"}
+    reported = {"mnist_test_rest": (outputs["mnist_test"][half:], labels["mnist_test"][half:])}
+    reported |= {
+        name: (outputs[name], labels[name])
+        for name in digits
+        if name not in ("mnist_test", "paper_mnist_test")
+    }
     return {
         "sure": chosen,
         "choice": f"the lowest of {list(SURE_GRID)} at which answers shown as sure were right at least "
-        f"{SURE_RIGHT:.1%} of the time on the first {CALIBRATION} MNIST test digits and the "
+        f"{SURE_RIGHT:.1%} of the time on the first {half} MNIST test digits and the "
         "photographed MNIST test digits; figures on the rest in metrics.sure",
         "figures": {name: sure_figures(o, y, threshold, chosen) for name, (o, y) in reported.items()},
     }

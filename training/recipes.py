@@ -22,7 +22,7 @@ from app.core.tasks import DIGITS, FASHION, Task
 from training import augment, model, paper
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven, looped_nine, open_four
-from training.evaluate import DIGIT_SETS, calibrate_sure, digit_sets, evaluate, summary
+from training.evaluate import DIGIT_SETS, PAPER_IMAGES, calibrate_sure, digit_sets, evaluate, summary
 from training.negatives import (
     HELDOUT_DOODLES,
     HELDOUT_FASHION,
@@ -147,7 +147,8 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
 def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
     """Digits as the service reads them (a rejected digit is an error) on MNIST's test
     set, USPS and Semeion; rejection of each held-out kind of non-digit."""
-    digits = digit_sets(data.x_test, data.y_test, args.usps, args.semeion)
+    photographed = QUICK_HELDOUT if args.quick else PAPER_IMAGES
+    digits = digit_sets(data.x_test, data.y_test, args.usps, args.semeion, photographed)
     results = evaluate(litert, digits, data.sets, args.threshold)
     calibration = calibrate_sure(litert, digits, args.threshold)
     results["sure"] = calibration["figures"]
