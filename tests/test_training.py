@@ -196,7 +196,7 @@ def test_history_leaves_out_validation_columns_keras_left_empty(tmp_path):
 @pytest.mark.parametrize(
     ("flags", "recipe", "out", "epochs"),
     [
-        ([], "digits", Path("models"), 24),
+        ([], "digits", Path("models"), 16),
         (["--recipe", "dense"], "dense", Path("models/dense"), RECIPES["dense"].epochs),
         (["--recipe", "fashion"], "fashion", Path("models/fashion"), 15),
         (["--dataset", "fashion"], "fashion", Path("models/fashion"), 15),
