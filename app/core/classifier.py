@@ -13,6 +13,7 @@ from app.core.card import ModelCard
 from app.core.decode import decode, header_pixels
 from app.core.errors import Code, Refusal
 from app.core.inference import Predictor, load_predictor, read_digits, sure_answers
+from app.core.ink import Source, image_of
 from app.core.layout import layout_problem, several_as_a_whole, union
 from app.core.limits import Limits
 from app.core.preprocess import ink_field, whole_input
@@ -180,13 +181,13 @@ class Classifier:
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 
-    def read(self, data: bytes) -> Reading:
+    def read(self, source: Source) -> Reading:
         """Raises Refusal for unusable images."""
-        return self.read_image(decode(data, self.limits))
+        return self.read_image(image_of(source, self.limits))
 
-    def classify(self, data: bytes) -> Classification:
+    def classify(self, source: Source) -> Classification:
         """Raises Refusal for unusable images."""
-        return self.classify_image(decode(data, self.limits))
+        return self.classify_image(image_of(source, self.limits))
 
     def classify_many(self, images: list[bytes]) -> list[Classification]:
         """Several images in one model call. Raises Refusal for the first unusable one,

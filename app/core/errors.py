@@ -33,6 +33,7 @@ class Code(StrEnum):
     MISSING_FILE = "missing_file"
     BAD_JSON = "bad_json"
     BAD_BASE64 = "bad_base64"
+    BAD_INK = "bad_ink"
     INVALID_REQUEST = "invalid_request"
     BAD_REQUEST = "bad_request"
     NOT_FOUND = "not_found"

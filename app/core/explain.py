@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from app.core.card import Layer, ModelCard
-from app.core.decode import decode
 from app.core.inference import read_digits, sure_answers
+from app.core.ink import Source, image_of
 from app.core.limits import Limits
 from app.core.preprocess import SIZE
 from app.core.tasks import DIGITS, NOT_A_DIGIT
@@ -194,9 +194,9 @@ class Explainer:
     def version(self) -> str:
         return self.card.version
 
-    def explain(self, data: bytes) -> Explanation:
+    def explain(self, source: Source) -> Explanation:
         """The image read as one digit, as /predict reads it. Raises app.core.errors.Refusal."""
-        return self.explain_input(DIGITS.preprocess(decode(data, self.limits)))
+        return self.explain_input(DIGITS.preprocess(image_of(source, self.limits)))
 
     def explain_input(self, model_input: np.ndarray) -> Explanation:
         activations = self._layers.run(model_input)

@@ -39,6 +39,7 @@ STATUS: dict[Code, int] = {
     Code.MISSING_FILE: 422,
     Code.BAD_JSON: 422,
     Code.BAD_BASE64: 422,
+    Code.BAD_INK: 422,
     Code.INVALID_REQUEST: 422,
     Code.BAD_REQUEST: 400,
     Code.NOT_FOUND: 404,
@@ -86,7 +87,7 @@ IMAGE_CODES = (
     Code.BODY_TOO_LARGE,
     Code.BODY_TIMEOUT,
 )
-BODY_CODES = (Code.UNSUPPORTED_MEDIA_TYPE, Code.MISSING_FILE, Code.BAD_JSON, Code.BAD_BASE64)
+BODY_CODES = (Code.UNSUPPORTED_MEDIA_TYPE, Code.MISSING_FILE, Code.BAD_JSON, Code.BAD_BASE64, Code.BAD_INK)
 
 
 def documented(model: type, *codes: Code) -> dict[int | str, dict[str, Any]]:

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.card import Layer, ModelCard
 from app.core.errors import Code
 
 
+class InkBody(BaseModel):
+    """A drawing as strokes, as the page records them: drawn on the service's side as the page
+    draws them (quadratic curves through the midpoints, a round pen), dark on white."""
+
+    width: float = Field(gt=0, description="the canvas's width, in the points' units", examples=[280])
+    height: float = Field(gt=0, description="the canvas's height", examples=[280])
+    pen: float = Field(gt=0, description="the pen's width", examples=[20])
+    strokes: list[list[tuple[float, float]]] = Field(
+        description="each stroke a list of [x, y] points from the top left",
+        examples=[[[[140, 40], [140, 240]]]],
+    )
+
+
 class PredictRequest(BaseModel):
-    image: str = Field(
+    image: str | None = Field(
+        None,
         description="the image as a data URL (what canvas.toDataURL() gives) or plain base64",
         examples=["data:image/png;base64,iVBORw0KGgo..."],
     )
+    ink: InkBody | None = Field(None, description="or the drawing's strokes (what the page sends)")
+
+    @model_validator(mode="after")
+    def one_of_them(self) -> PredictRequest:
+        if (self.image is None) == (self.ink is None):
+            raise ValueError("send one of image and ink")
+        return self
 
 
 class DigitAnswer(BaseModel):

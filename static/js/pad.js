@@ -1,5 +1,5 @@
 // The drawing pad: strokes drawn with mouse, finger or pen (pointer events), an uploaded
-// picture under them, undo and clear, and the PNG the service is sent.
+// picture under them, undo and clear, and what the service is sent: the strokes, or a PNG.
 
 const EXPORT_SIZE = 280;   // px of the PNG sent to the service
 const PEN_WIDTH = 1 / 14;  // of the pad's side: a finger's width on a phone
@@ -106,9 +106,11 @@ export class DrawingPad {
     return this.loading;
   }
 
-  // What to send: the file while nothing is drawn over it, else the pad as a PNG. An
-  // image is { body, headers, canvas: the pad as sent (null for a file), ready: resolves
-  // to the uploaded picture once the pad shows it (null for a drawing) }.
+  // What to send: the file while nothing is drawn over it; a drawing's strokes (the
+  // service draws them as the pad does, sparing a PNG's encoding here and its decoding
+  // there); the pad as a PNG where strokes are drawn over a picture. An image is { body,
+  // headers, canvas: the pad as sent, EXPORT_SIZE square (null for a file), ready:
+  // resolves to the uploaded picture once the pad shows it (null for a drawing) }.
   async image() {
     if (this.file && this.strokes.length === 0 && !this.current) {
       const body = new FormData();
@@ -118,7 +120,22 @@ export class DrawingPad {
     const canvas = document.createElement("canvas");
     canvas.width = canvas.height = EXPORT_SIZE;
     canvas.getContext("2d").drawImage(this.pad, 0, 0, EXPORT_SIZE, EXPORT_SIZE);
-    return { body: png(canvas), headers: { "Content-Type": "image/png" }, canvas, ready: Promise.resolve(null) };
+    const ready = Promise.resolve(null);
+    if (this.picture) return { body: png(canvas), headers: { "Content-Type": "image/png" }, canvas, ready };
+    return { body: JSON.stringify({ ink: this.#ink() }), headers: { "Content-Type": "application/json" }, canvas, ready };
+  }
+
+  // The strokes in the sent image's pixels (EXPORT_SIZE square), to a tenth of one.
+  #ink() {
+    const scale = EXPORT_SIZE / this.size;
+    const round = (v) => Math.round(v * scale * 10) / 10;
+    const strokes = [...this.strokes, ...(this.current ? [this.current] : [])];
+    return {
+      width: EXPORT_SIZE,
+      height: EXPORT_SIZE,
+      pen: EXPORT_SIZE * PEN_WIDTH,
+      strokes: strokes.map((stroke) => stroke.map((p) => [round(p.x), round(p.y)])),
+    };
   }
 
   // Where a box in the sent image's pixels lies on the pad, in CSS pixels.

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from app.core.classifier import Classification, Classifier
 from app.core.errors import Code
+from app.core.ink import Source
 from app.settings import Settings
 from app.web import bodies, metrics
 from app.web.deps import ClassifierDep, DigitClassifierDep, ExecutorDep, ExplainerDep, SettingsDep
@@ -36,7 +37,7 @@ DIGIT_MODEL_CODES = (*MODEL_CODES, Code.NOT_A_DIGIT_MODEL)
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
 
-async def _in_pool(executor: Executor, work: Callable[[bytes], T], data: bytes) -> T:
+async def _in_pool(executor: Executor, work: Callable[[Source], T], data: Source) -> T:
     """CPU-bound work off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(executor, work, data)
 
@@ -98,7 +99,7 @@ async def predict(
     settings: SettingsDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    result = await _in_pool(executor, classifier.classify, await bodies.image_bytes(request))
+    result = await _in_pool(executor, classifier.classify, await bodies.image_source(request))
     _count(settings, classifier, [result])
     return _json(_prediction(classifier, result, include_input))
 
@@ -117,7 +118,7 @@ async def read(
     settings: SettingsDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    reading = await _in_pool(executor, classifier.read, await bodies.image_bytes(request))
+    reading = await _in_pool(executor, classifier.read, await bodies.image_source(request))
     _count(settings, classifier, [result for _, result in reading.digits])
     return _json(
         Reading(
@@ -151,7 +152,7 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
 async def explain(
     request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, executor: ExecutorDep
 ) -> Response:
-    result = await _in_pool(executor, explainer.explain, await bodies.image_bytes(request))
+    result = await _in_pool(executor, explainer.explain, await bodies.image_source(request))
     layers = [
         LayerActivations(
             **shown.layer.model_dump(),

@@ -1,0 +1,75 @@
+"""The page's strokes (JSON ink) read as the PNG of the same drawing does."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from app.core.errors import Code, Refusal
+from app.core.ink import MAX_POINTS, Ink, render
+from support.drawing import SHAPES, STROKES, draw, encode
+
+SIDE, PEN = 280, 20  # the pad's canvas and pen, as support.drawing.draw has them
+BOX = (0.15, 0.1, 0.85, 0.9)
+
+
+def ink(drawing: int | str, steps: int = 12) -> dict:
+    """The drawing's strokes as the page records them: a point every few pixels, as pointer
+    events come (the page's smoothing then follows the line)."""
+    left, top, right, bottom = BOX
+    strokes = []
+    for stroke in {**STROKES, **SHAPES}[drawing]:
+        corners = np.array([(left + x * (right - left), top + y * (bottom - top)) for x, y in stroke]) * SIDE
+        dense = [corners[:1]] + [
+            a + (b - a) * np.linspace(0, 1, steps + 1)[1:, None] for a, b in itertools.pairwise(corners)
+        ]
+        strokes.append(np.concatenate(dense).tolist())
+    return {"width": SIDE, "height": SIDE, "pen": PEN, "strokes": strokes}
+
+
+@pytest.mark.parametrize("path", ["/predict", "/read", "/explain"])
+@pytest.mark.parametrize("drawing", [*STROKES, "A", "m", "house"])
+def test_ink_reads_as_the_png_of_the_same_drawing(client, path, drawing):
+    as_png = client.post(path, content=encode(draw(drawing)), headers={"content-type": "image/png"})
+    as_ink = client.post(path, json={"ink": ink(drawing)})
+    assert as_png.status_code == as_ink.status_code == 200, as_ink.text
+    png, strokes = as_png.json(), as_ink.json()
+    if path == "/read":
+        assert strokes["number"] == png["number"]
+    else:
+        assert strokes["is_digit"] == png["is_digit"]
+        if png["is_digit"]:  # a non-digit's best guess may be any digit
+            assert strokes["digit"] == png["digit"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ink": {"width": 0, "height": 280, "pen": 20, "strokes": []}},
+        {"ink": {"width": 280, "height": 280, "pen": 20}},
+        {"ink": ink(7), "image": "iVBORw0KGgo="},
+        {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[["a", 1]]]}},
+    ],
+)
+def test_bad_ink_is_a_422_with_a_code(client, body):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422 and response.json()["code"] == "bad_json"
+
+
+def test_ink_without_strokes_has_no_ink(client):
+    response = client.post("/read", json={"ink": {"width": 280, "height": 280, "pen": 20, "strokes": []}})
+    assert response.status_code == 422 and response.json()["code"] == "no_ink"
+
+
+def test_too_many_points_or_too_big_a_canvas_are_refused():
+    with pytest.raises(Refusal) as caught:
+        render(Ink(280, 280, 20, [[(1.0, 1.0)] * (MAX_POINTS + 1)]))
+    assert caught.value.code == Code.BAD_INK
+    with pytest.raises(Refusal):
+        render(Ink(10**6, 280, 20, [[(1.0, 1.0)]]))
+
+
+def test_boxes_are_in_the_strokes_units(client):
+    as_png = client.post("/read", content=encode(draw(4)), headers={"content-type": "image/png"}).json()
+    as_ink = client.post("/read", json={"ink": ink(4)}).json()
+    assert as_png["digits"][0]["box"] == pytest.approx(as_ink["digits"][0]["box"], abs=6)
