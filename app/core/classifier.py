@@ -74,6 +74,9 @@ class Reading:
         return bool(self.whole.sure) or any(c.sure and not c.is_digit for _, c in self.digits)
 
 
+CLEAR_DIGIT = 0.9  # a part this probably one particular digit (of the twelve outputs) is clearly one
+
+
 class Classifier:
     """One served model: its name, card, task and predictor, within its limits."""
 
@@ -177,7 +180,12 @@ class Classifier:
             np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
         )
         digits = [(s.box, c) for s, c in zip(segments, results, strict=True)]
-        if not whole.is_digit and not several_as_a_whole(box, outputs):
+        # A number's whole, squeezed into 28x28, may look like nothing; its parts, each
+        # clearly a digit, outweigh that. Where some part is not clearly one, the whole decides.
+        clear = all(
+            c.is_digit and c.confidence * (1 - (c.not_digit_score or 0)) >= CLEAR_DIGIT for c in results
+        )
+        if not whole.is_digit and not several_as_a_whole(box, outputs) and not clear:
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 
