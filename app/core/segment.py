@@ -235,9 +235,7 @@ def segment(
         part.outputs = part_outputs
     whole_outputs = None if whole is None else outputs[-1]
     box = union([(p.left, p.top, p.width, p.height) for p in parts])
-    # Parts apart from each other are several things already; one piece is several
-    # digits only if the model takes the whole for several.
-    whole_several = whole_outputs is None or len(parts) > 1 or several_as_a_whole(box, whole_outputs)
+    whole_several = whole_outputs is None or several_as_a_whole(box, whole_outputs)
     parts = [digit for part in parts for digit in _split(part, part.outputs, judge, whole_several)]
     if len(parts) > max_digits:
         raise Refusal(Code.TOO_MANY_DIGITS, f"{len(parts)} digits: at most {max_digits} are read per image")
