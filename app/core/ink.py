@@ -47,13 +47,20 @@ def _curve(points: np.ndarray) -> np.ndarray:
 
 def render(ink: Ink) -> Image.Image:
     """The drawing as an 8-bit grey image, dark ink on white; raises Refusal (bad_ink) for
-    a canvas or pen of no size, or more points than MAX_POINTS."""
+    a canvas under 1 unit or over MAX_SIDE a side, a pen wider than it, more points than
+    MAX_POINTS, or points that are not numbers or lie more than a canvas away."""
     if not (
-        0 < ink.width <= MAX_SIDE and 0 < ink.height <= MAX_SIDE and 0 < ink.pen <= max(ink.width, ink.height)
+        1 <= ink.width <= MAX_SIDE
+        and 1 <= ink.height <= MAX_SIDE
+        and 0 < ink.pen <= max(ink.width, ink.height)
     ):
         raise Refusal(Code.BAD_INK, f"the canvas must be 1 to {MAX_SIDE} units a side, and the pen within it")
     if sum(map(len, ink.strokes)) > MAX_POINTS:
         raise Refusal(Code.BAD_INK, f"at most {MAX_POINTS} points in all strokes")
+    points = np.asarray([p for stroke in ink.strokes for p in stroke], dtype=np.float64).reshape(-1, 2)
+    canvas = np.array([ink.width, ink.height])
+    if not (np.isfinite(points).all() and (points >= -canvas).all() and (points <= 2 * canvas).all()):
+        raise Refusal(Code.BAD_INK, "points must be numbers, within a canvas's size of the canvas")
     scale = 1 / math.ceil(max(ink.width, ink.height) / WORK_SIDE)  # as ink_field reduces an image
     size = (max(1, math.ceil(ink.width * scale)), max(1, math.ceil(ink.height * scale)))
     image = Image.new("L", size, 255)
