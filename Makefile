@@ -9,9 +9,11 @@ BIN := $(VENV)/bin
 TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-comic-neue \
 	fonts-humor-sans fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-dancingscript \
 	fonts-kaushanscript fonts-kristi
+# The tests' throw-away PostgreSQL server (support/postgres.py).
+TEST_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve-deps test-deps train-data train train-fashion train-dense evaluate benchmark docker clean
+.PHONY: run test serve-deps test-deps test-packages train-data train train-fashion train-dense evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +38,11 @@ train-data:
 	@dpkg -s $(TRAIN_PACKAGES) >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TRAIN_PACKAGES); }
 
-test: test-deps train-data
+test-packages:
+	@dpkg -s $(TEST_PACKAGES) >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_PACKAGES); }
+
+test: test-deps train-data test-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

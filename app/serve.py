@@ -55,6 +55,8 @@ def _configure_logging(settings: Settings) -> None:
     )
     # decode() refuses over-limit images itself (413): Pillow's warning of a large image is only noise.
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    # Personal readings keep a model's intermediate tensors (app.core.inference): ~1 MB, not a problem.
+    warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors", category=UserWarning)
 
 
 def _options(settings: Settings) -> dict:

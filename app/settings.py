@@ -75,6 +75,20 @@ class Settings(BaseSettings):
         ge=0,
         description="how long browsers may cache /static files without asking (not versioned: short)",
     )
+    data_dir: Path = Field(
+        ROOT / "data",
+        description="where the service keeps what it writes: the embedded database of examples (SQLite)",
+    )
+    database_url: str | None = Field(
+        None,
+        description="the examples' database, if not SQLite in data_dir: postgresql+psycopg://user:password@host/db "
+        "(several workers on several machines, or pods, share it)",
+    )
+    max_examples_per_profile: int = Field(1000, gt=0, description="examples one profile may keep (more: 409)")
+    max_examples: int = Field(1_000_000, gt=0, description="examples the whole store may keep (more: 507)")
+    examples_per_minute: int = Field(
+        120, gt=0, description="examples one profile may store in any minute (more: 429)"
+    )
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))
@@ -110,6 +124,10 @@ class Settings(BaseSettings):
 
     def model_folders(self) -> dict[str, Path]:
         return {name: self.model_folder(name) for name in self.models}
+
+    def database(self) -> str:
+        """The examples' database URL: the setting's, or SQLite in data_dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'digitpad.db'}"
 
     def limits(self) -> Limits:
         """What one image may cost, for the core."""

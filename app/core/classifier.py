@@ -16,6 +16,7 @@ from app.core.inference import Predictor, load_predictor, read_digits, sure_answ
 from app.core.ink import Source, image_of
 from app.core.layout import layout_problem, several_as_a_whole, union
 from app.core.limits import Limits
+from app.core.personal import Profile
 from app.core.preprocess import ink_field, whole_input
 from app.core.segment import segment
 from app.core.tasks import Task, task
@@ -31,6 +32,12 @@ class Classification:
     is_digit: bool | None = None  # digits only
     not_digit_score: float | None = None  # digits only: the model's probability of "not a digit"
     sure: bool | None = None  # digits only: whether the answer (a digit, or not one) is one to state plainly
+    nearest: list[int] | None = None  # with a person's examples: the ids of those most like it
+
+    @property
+    def personal(self) -> bool:
+        """Whether a person's examples took part in the answer."""
+        return self.nearest is not None
 
     @property
     def digit(self) -> int:
@@ -77,6 +84,26 @@ class Reading:
 CLEAR_DIGIT = 0.9  # a part this probably one particular digit (of the twelve outputs) is clearly one
 
 
+class _Personal:
+    """A judge of model inputs as a person's examples change the model's outputs; it
+    remembers which examples were nearest each input it judged."""
+
+    def __init__(self, predictor: Predictor, profile: Profile) -> None:
+        self.predictor = predictor
+        self.profile = profile
+        self._nearest: dict[bytes, list[int]] = {}
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        outputs, hidden = self.predictor.features(inputs)
+        adjusted, nearest = self.profile.adjust(outputs, hidden)
+        for model_input, ids in zip(inputs, nearest, strict=True):
+            self._nearest[np.asarray(model_input, np.float32).tobytes()] = ids
+        return adjusted
+
+    def nearest(self, inputs: np.ndarray) -> list[list[int] | None]:
+        return [self._nearest.get(np.asarray(x, np.float32).tobytes()) for x in inputs]
+
+
 class Classifier:
     """One served model: its name, card, task and predictor, within its limits."""
 
@@ -118,10 +145,18 @@ class Classifier:
         """Whether it tells digits from what is not one, and so reads numbers."""
         return self.task.rejects
 
+    def _judge(self, profile: Profile | None) -> _Personal | None:
+        """With a person's examples, for a model that reads digits."""
+        return _Personal(self.predictor, profile) if profile is not None and self.reads_digits else None
+
     def classify_inputs(
-        self, model_inputs: np.ndarray, outputs: np.ndarray | None = None
+        self,
+        model_inputs: np.ndarray,
+        outputs: np.ndarray | None = None,
+        nearest: list[list[int] | None] | None = None,
     ) -> list[Classification]:
-        """A batch of (28, 28) model inputs, in one model call unless their outputs are known."""
+        """A batch of (28, 28) model inputs, in one model call unless their outputs are known
+        (and, for outputs a person's examples changed, the examples nearest each)."""
         outputs = self.predictor.predict(model_inputs) if outputs is None else outputs
         if self.card.not_a_digit is None:  # the task rejects nothing
             probabilities = np.asarray(outputs, dtype=np.float64)
@@ -132,10 +167,11 @@ class Classifier:
         threshold = self.card.not_a_digit.threshold
         probabilities, score, is_digit = read_digits(outputs, threshold)
         sure = sure_answers(outputs, threshold, self.card.not_a_digit.sure)
+        nearest = nearest or [None] * len(model_inputs)
         return [
-            self._classification(p, model_input, bool(ok), float(s), bool(plain))
-            for p, s, ok, plain, model_input in zip(
-                probabilities, score, is_digit, sure, model_inputs, strict=True
+            self._classification(p, model_input, bool(ok), float(s), bool(plain), near)
+            for p, s, ok, plain, model_input, near in zip(
+                probabilities, score, is_digit, sure, model_inputs, nearest, strict=True
             )
         ]
 
@@ -146,6 +182,7 @@ class Classifier:
         is_digit: bool | None = None,
         not_digit_score: float | None = None,
         sure: bool | None = None,
+        nearest: list[int] | None = None,
     ) -> Classification:
         index = int(probabilities.argmax())
         return Classification(
@@ -157,12 +194,17 @@ class Classifier:
             is_digit,
             not_digit_score,
             sure,
+            nearest,
         )
 
-    def classify_image(self, image: Image.Image) -> Classification:
-        return self.classify_inputs(self.task.preprocess(image)[None])[0]
+    def classify_image(self, image: Image.Image, profile: Profile | None = None) -> Classification:
+        inputs = self.task.preprocess(image)[None]
+        judge = self._judge(profile)
+        if judge is None:
+            return self.classify_inputs(inputs)[0]
+        return self.classify_inputs(inputs, judge(inputs), judge.nearest(inputs))[0]
 
-    def read_image(self, image: Image.Image) -> Reading:
+    def read_image(self, image: Image.Image, profile: Profile | None = None) -> Reading:
         """The digits of a number, judged as a whole first: a drawing the model is sure is
         one digit, or finds as a whole one, is read as /predict reads it (the two agree);
         one it takes for several digits is cut into its parts, which must be laid out
@@ -170,14 +212,19 @@ class Classifier:
         parts look."""
         field = ink_field(image)  # once, for the whole drawing (as /predict has it) and its parts
         as_one = whole_input(field[0])
-        segments, outputs = segment(image, self.predictor.predict, self.limits.max_digits, field, as_one)
+        personal = self._judge(profile)
+        judge = personal or self.predictor.predict
+        segments, outputs = segment(image, judge, self.limits.max_digits, field, as_one)
         assert outputs is not None
-        whole = self.classify_inputs(as_one[None], outputs[None])[0]
+        whole = self.classify_inputs(
+            as_one[None], outputs[None], personal.nearest(as_one[None]) if personal else None
+        )[0]
         box = union([s.box for s in segments])
         if len(segments) == 1 or (whole.is_digit and whole.sure):
             return Reading([(box, whole)], whole)
+        parts = np.stack([s.model_input for s in segments])
         results = self.classify_inputs(
-            np.stack([s.model_input for s in segments]), np.stack([s.outputs for s in segments])
+            parts, np.stack([s.outputs for s in segments]), personal.nearest(parts) if personal else None
         )
         digits = [(s.box, c) for s, c in zip(segments, results, strict=True)]
         # A number's whole, squeezed into 28x28, may look like nothing; its parts, each
@@ -189,13 +236,13 @@ class Classifier:
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
 
-    def read(self, source: Source) -> Reading:
+    def read(self, source: Source, profile: Profile | None = None) -> Reading:
         """Raises Refusal for unusable images."""
-        return self.read_image(image_of(source, self.limits))
+        return self.read_image(image_of(source, self.limits), profile)
 
-    def classify(self, source: Source) -> Classification:
+    def classify(self, source: Source, profile: Profile | None = None) -> Classification:
         """Raises Refusal for unusable images."""
-        return self.classify_image(image_of(source, self.limits))
+        return self.classify_image(image_of(source, self.limits), profile)
 
     def classify_many(self, images: list[bytes]) -> list[Classification]:
         """Several images in one model call. Raises Refusal for the first unusable one,

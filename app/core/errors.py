@@ -46,6 +46,14 @@ class Code(StrEnum):
     BAD_DATA = "bad_data"
     BAD_BINARY_DATA = "bad_binary_data"
     BATCH_TOO_LARGE = "batch_too_large"
+    # What people teach
+    BAD_PROFILE = "bad_profile"
+    NO_SUCH_PART = "no_such_part"
+    UNKNOWN_EXAMPLE = "unknown_example"
+    PROFILE_FULL = "profile_full"
+    STORE_FULL = "store_full"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    STORE_UNAVAILABLE = "store_unavailable"
     # Models and the service
     UNKNOWN_MODEL = "unknown_model"
     MODEL_NOT_LOADED = "model_not_loaded"

@@ -26,23 +26,46 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
 class Predictor(Protocol):
     def predict(self, images: np.ndarray) -> np.ndarray: ...
 
+    def features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The outputs, and the last hidden layer's: what the final layer reads (app.core.personal)."""
+        ...
+
 
 class _Interpreter:
-    """One LiteRT interpreter and its lock: an interpreter runs one inference at a time."""
+    """One LiteRT interpreter and its lock: an interpreter runs one inference at a time.
+    With `hidden`, it keeps every intermediate tensor, so that the last hidden layer (the
+    input of the last fully connected layer) can be read after a run."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hidden: bool = False) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         # One thread: the model takes ~0.1 ms an image, and requests bring their own parallelism.
-        self.interpreter = Interpreter(model_path=str(path), num_threads=1)
+        # Keeping every tensor takes ~1 MB here (LiteRT warns of it: app.serve quiets that).
+        self.interpreter = Interpreter(
+            model_path=str(path), num_threads=1, experimental_preserve_all_tensors=hidden
+        )
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         output = self.interpreter.get_output_details()[0]
         self.output, self.classes = output["index"], int(output["shape"][-1])
+        self.hidden = -1
+        if hidden:
+            dense = [op for op in self.interpreter._get_ops_details() if op["op_name"] == "FULLY_CONNECTED"]
+            if not dense:
+                raise ValueError(f"{path}: no fully connected layer, so no last hidden layer to read")
+            self.hidden = int(dense[-1]["inputs"][0])
         self.batch = 1
         self.lock = threading.Lock()
 
     def run(self, batch: np.ndarray) -> np.ndarray:
+        return self._run(batch)[0]
+
+    def run_hidden(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outputs, hidden = self._run(batch)
+        assert hidden is not None
+        return outputs, hidden
+
+    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         with self.lock:
             if len(batch) != self.batch:  # re-planning costs ~3 ms for 64 images: only when the size changes
                 self.interpreter.resize_tensor_input(self.input, batch.shape)
@@ -50,7 +73,10 @@ class _Interpreter:
                 self.batch = len(batch)
             self.interpreter.set_tensor(self.input, batch)
             self.interpreter.invoke()
-            return self.interpreter.get_tensor(self.output).copy()
+            outputs = self.interpreter.get_tensor(self.output).copy()
+            if self.hidden < 0:
+                return outputs, None
+            return outputs, self.interpreter.get_tensor(self.hidden).reshape(len(batch), -1).copy()
 
 
 class LiteRTPredictor:
@@ -60,8 +86,11 @@ class LiteRTPredictor:
     BATCH_CHUNK = 64  # activations for 64 images take ~10 MB; a whole test set would take GBs
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._single = _Interpreter(path)
         self._batch = _Interpreter(path)
+        self._hidden: _Interpreter | None = None  # made on first use: only personal readings need it
+        self._lock = threading.Lock()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         batch = _as_batch(images)
@@ -72,6 +101,17 @@ class LiteRTPredictor:
         ]
         return np.concatenate(chunks) if chunks else np.empty((0, self._single.classes), np.float32)
 
+    def features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            if self._hidden is None:
+                self._hidden = _Interpreter(self.path, hidden=True)
+        batch = _as_batch(images)
+        runs = [
+            self._hidden.run_hidden(batch[i : i + self.BATCH_CHUNK])
+            for i in range(0, len(batch), self.BATCH_CHUNK)
+        ]
+        return np.concatenate([o for o, _ in runs]), np.concatenate([h for _, h in runs])
+
 
 class KerasPredictor:
     def __init__(self, path: Path) -> None:
@@ -79,13 +119,17 @@ class KerasPredictor:
         import tensorflow as tf
 
         model = keras.saving.load_model(path, compile=False)
-        self._call = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec((None, SIZE, SIZE, 1), tf.float32)],
-        )
+        signature = [tf.TensorSpec((None, SIZE, SIZE, 1), tf.float32)]
+        self._call = tf.function(lambda x: model(x, training=False), input_signature=signature)
+        both = keras.Model(model.inputs, [model.outputs[0], model.layers[-1].input])
+        self._both = tf.function(lambda x: both(x, training=False), input_signature=signature)
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return self._call(_as_batch(images)).numpy()
+
+    def features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outputs, hidden = self._both(_as_batch(images))
+        return outputs.numpy(), hidden.numpy().reshape(len(outputs), -1)
 
 
 def load_predictor(backend: str, folder: Path, stem: str = "digitpad") -> Predictor:

@@ -5,6 +5,7 @@ the app itself, so two apps in one process keep their own."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +19,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.core.classifier import Classifier
+from app.core.errors import Refusal
 from app.core.registry import Registry
 from app.settings import ROOT, Settings, get_settings
+from app.store.database import Database
+from app.store.examples import Caps, Examples
+from app.store.profiles import Profiles
 from app.web import metrics, problems
 from app.web.middleware.access_log import AccessLog
 from app.web.middleware.body_size import LimitBodySize
@@ -28,9 +33,10 @@ from app.web.middleware.head import HeadAsGet
 from app.web.middleware.headers import SecurityHeaders
 from app.web.middleware.server_errors import ServerErrors
 from app.web.oip import routes as oip
-from app.web.routes import page, reading, service
+from app.web.routes import examples, page, reading, service
 from app.web.schemas import PredictRequest
 
+log = logging.getLogger("digitpad")
 # Request bodies the routes read themselves (several content types), documented by reference.
 BODY_SCHEMAS = (PredictRequest, *oip.BODY_SCHEMAS)
 
@@ -62,6 +68,11 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     """The app; it loads the models the settings list at start-up, unless given them loaded."""
     settings = settings or get_settings()
     given = None if models is None else Registry(settings.models, models)
+    database = Database(settings.database())
+    store = Examples(
+        database,
+        Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,11 +81,16 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
             for model in registry.loaded():
                 metrics.record_model(model.name, model.version)
         app.state.registry = registry
+        try:
+            database.migrate()
+        except Refusal as exc:  # reading goes on; storing answers 503 and migrates once it can
+            log.error("examples' database not ready: %s", exc.detail)
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
             app.state.executor = executor
             yield
+        database.close()
 
     app = FastAPI(
         title="digitpad",
@@ -88,7 +104,10 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     )
     app.state.settings = settings
     app.state.registry = Registry(settings.models, [])
+    app.state.examples = store
+    app.state.profiles = Profiles(store)
     app.include_router(reading.router)
+    app.include_router(examples.router)
     app.include_router(service.router)
     app.include_router(oip.router)
     app.include_router(page.router)

@@ -107,6 +107,14 @@ LATENCY = Histogram(
 PREDICTIONS = Counter(
     "digitpad_predictions_total", "Images read, by the answer given", ["model", "version", "answer"]
 )
+EXAMPLES = Counter(
+    "digitpad_examples_stored_total", "Examples people taught (example) or readings they corrected", ["kind"]
+)
+CORRECTIONS = Counter(
+    "digitpad_corrections_total",
+    "Readings people corrected, by what the model said and what they said it is",
+    ["answer", "label"],
+)
 MODEL_INFO = Gauge(
     "digitpad_model_info",
     "The model served (value 1), by name and version",
@@ -133,6 +141,13 @@ def record_answers(model: str, version: str, results: Iterable[Classification]) 
     """One count per image: its label (a digit, a class name), or not_a_digit."""
     for result in results:
         PREDICTIONS.labels(model, version, NOT_A_DIGIT if result.is_digit is False else result.label).inc()
+
+
+@_degrades
+def record_example(kind: str, answer: str, label: str) -> None:
+    EXAMPLES.labels(kind).inc()
+    if kind == "correction":
+        CORRECTIONS.labels(answer.replace(" ", "_"), label.replace(" ", "_")).inc()
 
 
 def exposition() -> bytes:

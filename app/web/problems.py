@@ -51,6 +51,13 @@ STATUS: dict[Code, int] = {
     Code.BAD_DATA: 400,
     Code.BAD_BINARY_DATA: 400,
     Code.BATCH_TOO_LARGE: 413,
+    Code.BAD_PROFILE: 422,
+    Code.NO_SUCH_PART: 422,
+    Code.UNKNOWN_EXAMPLE: 404,
+    Code.PROFILE_FULL: 409,
+    Code.STORE_FULL: 507,
+    Code.TOO_MANY_REQUESTS: 429,
+    Code.STORE_UNAVAILABLE: 503,
     Code.UNKNOWN_MODEL: 404,
     Code.MODEL_NOT_LOADED: 503,
     Code.LAYERS_MODEL_NOT_LOADED: 503,
@@ -72,6 +79,8 @@ HTTP_STATUS_CODES = {
 OIP_STATUS = {**STATUS, Code.BAD_BASE64: 400}
 # A connection that must not serve another request: the rest of its body may still come.
 CLOSE = {"connection": "close"}
+# When to try again, in seconds, for refusals that pass.
+RETRY_AFTER = {Code.TOO_MANY_REQUESTS: "60", Code.STORE_UNAVAILABLE: "5"}
 
 
 # The codes of a request that sends an image, whatever the route does with it.
@@ -122,6 +131,8 @@ def response(path: str, code: Code, detail: str, headers: dict[str, str] | None 
 
 def refusal_response(request: Request, refusal: Refusal) -> Response:
     headers = CLOSE if refusal.code is Code.BODY_TIMEOUT else None
+    if refusal.code in RETRY_AFTER:
+        headers = {"retry-after": RETRY_AFTER[refusal.code]}
     return response(request.url.path, refusal.code, refusal.detail, headers)
 
 

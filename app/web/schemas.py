@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field, model_validator
 
 from app.core.card import Layer, ModelCard
@@ -67,6 +69,13 @@ class DigitAnswer(BaseModel):
     input: list[list[float]] | None = Field(
         None, description="the 28x28 image the model saw (0 paper, 1 ink), when include_input=true"
     )
+    personal: bool = Field(
+        False,
+        description="whether the examples of the profile in the Digitpad-Profile header took part in the answer",
+    )
+    nearest: list[int] | None = Field(
+        None, description="with personal: the ids of the profile's examples most like it, most alike first"
+    )
 
 
 class Prediction(DigitAnswer):
@@ -111,6 +120,30 @@ class Reading(BaseModel):
     digits: list[DigitReading] = Field(description="each digit found, left to right")
     model_version: str
     model: str = Field(description="the model that read it (?model=)", examples=["digits"])
+
+
+class StoredExample(BaseModel):
+    """A drawing a person labelled, as the store keeps it."""
+
+    id: int
+    label: str = Field(description='what the person said it is: a digit, or "not a digit"', examples=["7"])
+    kind: str = Field(description="example (taught in teach mode) or correction (a reading corrected)")
+    answer: str = Field(description='what the model said when it was stored: a digit, or "not a digit"')
+    model: str
+    model_version: str
+    created: datetime
+    image: str = Field(
+        description="the 28x28 image the model read, as a PNG data URL (white ink on black, as the model sees it)"
+    )
+
+
+class ExampleList(BaseModel):
+    examples: list[StoredExample] = Field(description="the profile's examples, oldest first")
+    counts: dict[str, int] = Field(description="how many of each label", examples=[{"7": 3}])
+
+
+class Forgotten(BaseModel):
+    deleted: int = Field(description="how many examples were deleted")
 
 
 class Problem(BaseModel):

@@ -14,11 +14,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.core.classifier import Classification, Classifier
+from app.core.classifier import Reading as NumberReading
 from app.core.errors import Code
 from app.core.ink import Source
 from app.settings import Settings
 from app.web import bodies, metrics
-from app.web.deps import ClassifierDep, DigitClassifierDep, ExecutorDep, ExplainerDep, SettingsDep
+from app.web.deps import (
+    ClassifierDep,
+    DigitClassifierDep,
+    ExecutorDep,
+    ExplainerDep,
+    ProfileDep,
+    ProfilesDep,
+    SettingsDep,
+)
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import (
     ClassPrediction,
@@ -32,7 +41,7 @@ from app.web.schemas import (
 
 router = APIRouter()
 T = TypeVar("T")
-MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST)
+MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST, Code.BAD_PROFILE)
 DIGIT_MODEL_CODES = (*MODEL_CODES, Code.NOT_A_DIGIT_MODEL)
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
@@ -53,6 +62,8 @@ def _answer(result: Classification, include_input: bool) -> dict:
         "not_digit_score": result.not_digit_score,
         "sure": result.sure,
         "input": result.model_input.round(3).tolist() if include_input else None,
+        "personal": result.personal,
+        "nearest": result.nearest,
     }
 
 
@@ -97,9 +108,14 @@ async def predict(
     classifier: ClassifierDep,
     executor: ExecutorDep,
     settings: SettingsDep,
+    profiles: ProfilesDep,
+    profile: ProfileDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    result = await _in_pool(executor, classifier.classify, await bodies.image_source(request))
+    def work(source: Source) -> Classification:
+        return classifier.classify(source, profiles.get(profile, classifier) if profile else None)
+
+    result = await _in_pool(executor, work, await bodies.image_source(request))
     _count(settings, classifier, [result])
     return _json(_prediction(classifier, result, include_input))
 
@@ -116,9 +132,14 @@ async def read(
     classifier: DigitClassifierDep,
     executor: ExecutorDep,
     settings: SettingsDep,
+    profiles: ProfilesDep,
+    profile: ProfileDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    reading = await _in_pool(executor, classifier.read, await bodies.image_source(request))
+    def work(source: Source) -> NumberReading:
+        return classifier.read(source, profiles.get(profile, classifier) if profile else None)
+
+    reading = await _in_pool(executor, work, await bodies.image_source(request))
     _count(settings, classifier, [result for _, result in reading.digits])
     return _json(
         Reading(

@@ -1,0 +1,145 @@
+"""The database: an engine for SQLite or PostgreSQL, its tables kept at the latest
+migration, and transactions that either commit whole or refuse with a code.
+
+SQLite is set for many writers and no loss: write-ahead logging (readers never wait for
+the writer), a full sync at each commit (a commit survives the process and the machine
+dying), writers serialised from their first statement (BEGIN IMMEDIATE: two writers never
+both read a count and both insert past a cap) and a busy timeout for them to wait in.
+PostgreSQL serialises a profile's writers with an advisory lock on the profile."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.errors import Code, Refusal
+
+log = logging.getLogger("digitpad")
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000  # how long a SQLite writer waits for another before it fails
+CONNECT_TIMEOUT_S = 3  # how long a PostgreSQL connection may take: a request waits that long at most
+MIGRATION_LOCK = 0x6469676974  # "digit": PostgreSQL's advisory lock, while one process migrates
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling off: the "begin" event below issues BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+        "foreign_keys=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("writing", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file's folder is made if missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # pre_ping: a connection the server closed (a restart) is replaced, not failed.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+
+
+def unavailable(exc: Exception) -> Refusal:
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return Refusal(Code.STORE_UNAVAILABLE, "the examples' database is unavailable; try again later")
+
+
+class Database:
+    """One database, migrated on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    def migrate(self) -> None:
+        """The tables at the latest migration; raises Refusal(STORE_UNAVAILABLE) if the
+        database cannot be reached. Several processes may call it at once: one migrates."""
+        with self._lock:
+            if self._migrated:
+                return
+            try:
+                with self._migration_lock(), self.engine.connect() as connection:
+                    config = Config()
+                    config.set_main_option("script_location", str(MIGRATIONS))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    connection.commit()
+            except (SQLAlchemyError, OSError) as exc:
+                raise unavailable(exc) from exc
+            self._migrated = True
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if not database or database == ":memory:":
+                yield
+                return
+            with open(f"{database}.migrating", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                yield
+            return
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only transaction; raises Refusal(STORE_UNAVAILABLE)."""
+        self.migrate()
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise unavailable(exc) from exc
+
+    @contextmanager
+    def writing(self, profile: str) -> Iterator[Connection]:
+        """A transaction that commits whole when the block ends without an exception, the
+        only writer of `profile` meanwhile; raises Refusal(STORE_UNAVAILABLE)."""
+        self.migrate()
+        try:
+            with self.engine.connect().execution_options(writing=True) as connection, connection.begin():
+                if self.dialect == "postgresql":
+                    key = zlib.crc32(profile.encode())
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+                yield connection
+        except SQLAlchemyError as exc:
+            raise unavailable(exc) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()

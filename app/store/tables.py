@@ -1,0 +1,33 @@
+"""The database's tables, as SQLAlchemy models: what Alembic's migrations create."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ExampleRow(Base):
+    """One drawing a person labelled: taught in teach mode ("example"), or a reading they
+    corrected ("correction")."""
+
+    __tablename__ = "examples"
+
+    # BIGINT on PostgreSQL; SQLite's rowid (INTEGER PRIMARY KEY) otherwise.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # A hash of the profile id: the id itself, the only key to the examples, is never stored.
+    profile: Mapped[str] = mapped_column(String(64))
+    label: Mapped[int] = mapped_column(SmallInteger)  # a digit, or 10: not a digit
+    kind: Mapped[str] = mapped_column(String(16))  # "example" or "correction"
+    image: Mapped[bytes] = mapped_column(LargeBinary)  # the 28x28 the model read, as a grey PNG
+    model: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(16))  # what the model said: a digit, or "not a digit"
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_examples_profile_id", "profile", "id"),)

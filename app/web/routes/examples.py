@@ -1,0 +1,168 @@
+"""What people teach: /examples stores a drawing with its label (taught, or a reading
+corrected), lists a profile's examples, and forgets them. The next reading with the same
+profile uses them (app.store.profiles)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import Counter
+from typing import Literal, get_args
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.core.classifier import Classification
+from app.core.errors import Code, Refusal
+from app.core.ink import Source
+from app.core.tasks import DIGITS, NOT_A_DIGIT, NOT_A_DIGIT_LABELS
+from app.store.examples import Stored
+from app.web import bodies, metrics
+from app.web.deps import (
+    DigitClassifierDep,
+    ExamplesDep,
+    ExecutorDep,
+    ProfilesDep,
+    RequiredProfileDep,
+    SettingsDep,
+)
+from app.web.problems import BODY_CODES, IMAGE_CODES, documented
+from app.web.schemas import ExampleList, Forgotten, Problem, StoredExample
+
+router = APIRouter(tags=["examples"])
+Label = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not a digit"]
+LABELS = get_args(Label)
+assert LABELS == (*DIGITS.labels, NOT_A_DIGIT_LABELS[0])  # the ten digits and "not a digit"
+STORE_CODES = (
+    Code.BAD_PROFILE,
+    Code.INVALID_REQUEST,
+    Code.TOO_MANY_REQUESTS,
+    Code.STORE_UNAVAILABLE,
+)
+LABEL_QUERY = Query(description='what the drawing is: a digit, or "not a digit"', examples=["7"])
+KIND_QUERY = Query(
+    "example", description="example: taught in teach mode; correction: a reading the person corrected"
+)
+PART_QUERY = Query(
+    None,
+    ge=0,
+    description="for a number read by /read: which of its digits (from 0, left to right) the label is for; "
+    "none: the whole drawing, as /predict reads it",
+)
+
+
+def _shown(example: Stored) -> StoredExample:
+    return StoredExample(
+        id=example.id,
+        label=LABELS[example.label],
+        kind=example.kind,
+        answer=example.answer,
+        model=example.model,
+        model_version=example.model_version,
+        created=example.created,
+        image="data:image/png;base64," + base64.b64encode(example.image).decode(),
+    )
+
+
+def _answer(result: Classification) -> str:
+    return result.label if result.is_digit else LABELS[NOT_A_DIGIT]
+
+
+@router.post(
+    "/examples",
+    status_code=201,
+    response_model=StoredExample,
+    responses=documented(
+        Problem,
+        *IMAGE_CODES,
+        *BODY_CODES,
+        *STORE_CODES,
+        Code.NO_SUCH_PART,
+        Code.PROFILE_FULL,
+        Code.STORE_FULL,
+        Code.UNKNOWN_MODEL,
+        Code.MODEL_NOT_LOADED,
+        Code.NOT_A_DIGIT_MODEL,
+    ),
+    openapi_extra={"requestBody": bodies.OPENAPI},
+    summary="Teach it your handwriting: keep a drawing with what it is, for your profile's next readings",
+)
+async def store(
+    request: Request,
+    classifier: DigitClassifierDep,
+    examples: ExamplesDep,
+    profiles: ProfilesDep,
+    profile: RequiredProfileDep,
+    executor: ExecutorDep,
+    settings: SettingsDep,
+    label: Label = LABEL_QUERY,
+    kind: Literal["example", "correction"] = KIND_QUERY,
+    part: int | None = PART_QUERY,
+) -> Response:
+    def work(source: Source) -> Stored:
+        # Read as the person saw it read (with their examples), for the model's answer and the part.
+        known = profiles.get(profile, classifier)
+        if part is None:
+            result = classifier.classify(source, known)
+        else:
+            digits = classifier.read(source, known).digits
+            if part >= len(digits):
+                raise Refusal(
+                    Code.NO_SUCH_PART, f"there is no part {part}: the drawing reads as {len(digits)}"
+                )
+            result = digits[part][1]
+        return examples.add(
+            profile,
+            LABELS.index(label),
+            kind,
+            result.model_input,
+            classifier.name,
+            classifier.version,
+            _answer(result),
+        )
+
+    source = await bodies.image_source(request)
+    stored = await asyncio.get_running_loop().run_in_executor(executor, work, source)
+    if settings.metrics:
+        metrics.record_example(kind, stored.answer, label)
+    answer = _shown(stored)
+    return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
+
+
+@router.get(
+    "/examples",
+    response_model=ExampleList,
+    responses=documented(Problem, Code.BAD_PROFILE, Code.STORE_UNAVAILABLE),
+    summary="Your profile's examples, oldest first, and how many of each label",
+)
+async def listed(examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep) -> ExampleList:
+    kept = await asyncio.get_running_loop().run_in_executor(executor, examples.kept, profile)
+    return ExampleList(
+        examples=[_shown(example) for example in kept],
+        counts=dict(Counter(LABELS[example.label] for example in kept)),
+    )
+
+
+@router.delete(
+    "/examples",
+    response_model=Forgotten,
+    responses=documented(Problem, Code.BAD_PROFILE, Code.STORE_UNAVAILABLE),
+    summary="Forget my handwriting: delete every example of your profile",
+)
+async def forget(examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep) -> Forgotten:
+    deleted = await asyncio.get_running_loop().run_in_executor(executor, examples.forget, profile)
+    return Forgotten(deleted=deleted)
+
+
+@router.delete(
+    "/examples/{example}",
+    status_code=204,
+    responses=documented(Problem, Code.BAD_PROFILE, Code.UNKNOWN_EXAMPLE, Code.STORE_UNAVAILABLE),
+    summary="Delete one example of your profile",
+)
+async def delete(
+    example: int, examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep
+) -> Response:
+    found = await asyncio.get_running_loop().run_in_executor(executor, examples.delete, profile, example)
+    if not found:
+        raise Refusal(Code.UNKNOWN_EXAMPLE, f"your profile has no example {example}")
+    return Response(status_code=204)
