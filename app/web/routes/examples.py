@@ -31,7 +31,7 @@ from app.web.schemas import ExampleList, Forgotten, Problem, StoredExample
 router = APIRouter(tags=["examples"])
 Label = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not a digit"]
 LABELS = get_args(Label)
-assert LABELS == (*DIGITS.labels, NOT_A_DIGIT_LABELS[0])  # the ten digits and "not a digit"
+assert (*DIGITS.labels, NOT_A_DIGIT_LABELS[0]) == LABELS  # the ten digits and "not a digit"
 STORE_CODES = (
     Code.BAD_PROFILE,
     Code.INVALID_REQUEST,
