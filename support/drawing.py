@@ -107,6 +107,8 @@ SHAPES = {
     "1 with flag": [[(0.2, 0.4), (0.55, 0.1), (0.55, 0.9)], [(0.35, 0.9), (0.75, 0.9)]],
     # A 1 written with a long up-stroke: an inverted V with an upright right leg.
     "1 long up-stroke": [[(0.2, 0.8), (0.6, 0.05), (0.6, 0.95)]],
+    # A 2 written like a crossed Z: the shipped model reads it as a 7; taught, it reads a 2.
+    "2 like a crossed Z": [[(0.2, 0.15), (0.8, 0.15), (0.2, 0.9), (0.8, 0.9)], [(0.3, 0.52), (0.7, 0.52)]],
     # A T-shirt's outline, in one stroke.
     "t-shirt": [
         [
