@@ -1,0 +1,215 @@
+"""The examples' store on both databases it runs on, SQLite (embedded) and a real
+PostgreSQL server (a throw-away cluster, support/postgres.py): migrations from empty,
+the caps, profiles kept apart, concurrent writers, a killed server and a database outage."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
+
+from app.core.errors import Code, Refusal
+from app.settings import Settings
+from app.store.database import Database
+from app.store.examples import Caps, Examples, profile_key
+from app.web.main import create_app
+from support import postgres
+from support.drawing import draw, encode
+from support.servers import running_server
+
+ONE = np.zeros((28, 28), np.float32)
+ONE[4:24, 13:15] = 1
+SEVEN = encode(draw(7))
+PNG = {"content-type": "image/png"}
+
+
+def profile(name: str) -> dict[str, str]:
+    return {"Digitpad-Profile": f"{name}-profile-0123456789"}
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[postgres.Postgres]:
+    if not postgres.available():
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres.postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'examples.db'}"
+        return
+    server: postgres.Postgres = request.getfixturevalue("postgres_server")
+    yield server.url
+    database = Database(server.url)
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS examples, alembic_version"))
+    database.close()
+
+
+def store(url: str, per_profile: int = 100, total: int = 1000, per_minute: int = 1000) -> Examples:
+    return Examples(Database(url), Caps(per_profile, total, per_minute))
+
+
+def add(examples: Examples, who: str, label: int = 1) -> int:
+    return examples.add(who, label, "example", ONE, "digits", "v1", "1").id
+
+
+def test_migrations_make_the_tables_from_empty_and_run_again_harmlessly(database_url):
+    database = Database(database_url)
+    database.migrate()
+    Database(database_url).migrate()  # another process, later: nothing to do
+    tables = inspect(database.engine).get_table_names()
+    assert {"examples", "alembic_version"} <= set(tables)
+    with database.engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+    database.close()
+
+
+def test_an_example_is_kept_with_its_image_and_only_a_hash_of_the_profile(database_url):
+    examples = store(database_url)
+    stored = examples.add("someone-0123456789", 7, "correction", ONE, "digits", "v1", "1")
+    [kept] = examples.kept("someone-0123456789")
+    assert (kept.id, kept.label, kept.kind, kept.answer, kept.model_version) == (
+        stored.id,
+        7,
+        "correction",
+        "1",
+        "v1",
+    )
+    assert kept.created == stored.created.replace(microsecond=kept.created.microsecond)
+    assert kept.image.startswith(b"\x89PNG")
+    with examples.database.engine.connect() as connection:
+        assert connection.scalar(text("SELECT profile FROM examples")) == profile_key("someone-0123456789")
+        assert "someone" not in str(connection.execute(text("SELECT * FROM examples")).all())
+
+
+def test_profiles_are_kept_apart(database_url):
+    examples = store(database_url)
+    mine = add(examples, "mine-0123456789ab")
+    add(examples, "yours-0123456789ab")
+    assert [e.id for e in examples.kept("mine-0123456789ab")] == [mine]
+    assert not examples.delete("yours-0123456789ab", mine)  # not theirs to delete
+    assert examples.forget("yours-0123456789ab") == 1
+    assert [e.id for e in examples.kept("mine-0123456789ab")] == [mine]
+
+
+@pytest.mark.parametrize(
+    ("caps", "code"),
+    [
+        ({"per_profile": 3}, Code.PROFILE_FULL),
+        ({"total": 3}, Code.STORE_FULL),
+        ({"per_minute": 3}, Code.TOO_MANY_REQUESTS),
+    ],
+)
+def test_over_a_cap_nothing_is_written(database_url, caps, code):
+    examples = store(database_url, **caps)
+    for _ in range(3):
+        add(examples, "capped-0123456789")
+    with pytest.raises(Refusal) as refused:
+        add(examples, "capped-0123456789")
+    assert refused.value.code is code
+    assert len(examples.kept("capped-0123456789")) == 3
+    if code is not Code.STORE_FULL:
+        add(examples, "another-0123456789")  # the caps are a profile's own
+
+
+def test_concurrent_writers_of_one_profile_never_pass_its_cap(database_url):
+    examples = store(database_url, per_profile=20)
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(lambda _: _try_add(examples), range(40)))
+    assert outcomes.count("stored") == 20 and outcomes.count(Code.PROFILE_FULL) == 20
+    assert len(examples.kept("racing-0123456789")) == 20
+
+
+def _try_add(examples: Examples) -> str:
+    try:
+        add(examples, "racing-0123456789")
+    except Refusal as exc:
+        return exc.code
+    return "stored"
+
+
+def test_the_api_keeps_profiles_apart_and_forgets_on_request(database_url):
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        created = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("alice")})
+        assert created.status_code == 201, created.text
+        example = created.json()
+        assert example["label"] == "7" and example["kind"] == "example" and example["answer"] == "7"
+        assert example["image"].startswith("data:image/png;base64,")
+        assert client.get("/examples", headers=profile("bob")).json() == {"examples": [], "counts": {}}
+        gone = client.delete(f"/examples/{example['id']}", headers=profile("bob"))
+        assert (gone.status_code, gone.json()["code"]) == (404, "unknown_example")
+        assert client.get("/examples", headers=profile("alice")).json()["counts"] == {"7": 1}
+        assert client.delete("/examples", headers=profile("alice")).json() == {"deleted": 1}
+        assert client.get("/examples", headers=profile("alice")).json()["examples"] == []
+
+
+def test_many_writers_on_sqlite_lose_nothing_and_get_no_5xx():
+    """32 clients at once on a server of two worker processes sharing one SQLite file."""
+    folder = tempfile.mkdtemp(prefix="digitpad-writers-")
+    with running_server(DIGITPAD_DATA_DIR=folder, DIGITPAD_WORKERS="2") as server:
+
+        def write(i: int) -> list[int]:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                return [
+                    client.post(
+                        "/examples?label=7", content=SEVEN, headers={**PNG, **profile(f"w{i}")}
+                    ).status_code
+                    for _ in range(5)
+                ]
+
+        with ThreadPoolExecutor(32) as pool:
+            statuses = [status for batch in pool.map(write, range(32)) for status in batch]
+        assert statuses == [201] * 160
+        counts = [
+            len(httpx.get(f"{server.url}/examples", headers=profile(f"w{i}")).json()["examples"])
+            for i in range(32)
+        ]
+        assert counts == [5] * 32
+
+
+def test_a_killed_server_loses_no_acknowledged_example():
+    folder = tempfile.mkdtemp(prefix="digitpad-killed-")
+    env = {"DIGITPAD_DATA_DIR": folder, "DIGITPAD_EXAMPLES_PER_MINUTE": "1000"}
+    with running_server(**env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        acknowledged = []
+        for _ in range(200):
+            answer = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("kept")})
+            assert answer.status_code == 201
+            acknowledged.append(answer.json()["id"])
+        os.kill(server.process.pid, signal.SIGKILL)  # no shutdown, no flush: as a crash or an OOM kill
+        server.process.wait()
+    with running_server(**env) as server:
+        kept = httpx.get(f"{server.url}/examples", headers=profile("kept")).json()["examples"]
+    assert [example["id"] for example in kept] == acknowledged
+
+
+def test_with_postgresql_down_reading_works_and_storing_says_503_until_it_is_back(postgres_server):
+    env = {"DIGITPAD_DATABASE_URL": postgres_server.url}
+    with running_server(**env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        taught = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("outage")})
+        assert taught.status_code == 201
+        postgres_server.stop()
+        try:
+            read = client.post("/read", content=SEVEN, headers={**PNG, **profile("outage")})
+            assert read.status_code == 200 and read.json()["number"] == "7"
+            refused = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("outage")})
+            assert refused.status_code == 503 and refused.json()["code"] == "store_unavailable"
+            assert refused.headers["retry-after"]
+        finally:
+            postgres_server.start()
+        again = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("outage")})
+        assert again.status_code == 201
+        assert len(client.get("/examples", headers=profile("outage")).json()["examples"]) == 2
