@@ -69,10 +69,12 @@ class Profile:
     """One person's examples in one model's feature space."""
 
     def __init__(self, ids: np.ndarray, labels: np.ndarray, features: np.ndarray) -> None:
-        self.ids = ids  # (m,): the example each row is a variant of
-        self.labels = labels  # (m,)
-        self.features = _unit(features)  # (m, features)
-        self.rows = {int(label): np.flatnonzero(labels == label) for label in np.unique(labels)}
+        order = np.argsort(labels, kind="stable")  # each label's rows together: one reduceat takes their max
+        self.ids = ids[order]  # (m,): the example each row is a variant of
+        self.labels = labels[order]  # (m,)
+        self.features = _unit(features)[order]  # (m, features)
+        self._across = np.ascontiguousarray(self.features.T)  # (features, m): the product's fast layout
+        self.taught, self._starts = np.unique(self.labels, return_index=True)
 
     @classmethod
     def build(cls, examples: list[Example], features: Features) -> Profile:
@@ -104,15 +106,14 @@ class Profile:
         """(n, 12) outputs as the person's examples change them, and for each drawing the
         ids of the NEAREST examples, most similar first."""
         outputs = np.asarray(outputs, np.float64)
-        similarity = _unit(features) @ self.features.T  # (n, m)
+        similarity = _unit(features) @ self._across  # (n, m)
         top = min(NEAREST * VARIANTS, similarity.shape[1])  # holds NEAREST examples at least
         best = np.argpartition(-similarity, top - 1, axis=1)[:, :top]
         order = np.take_along_axis(similarity, best, axis=1).argsort(axis=1)[:, ::-1]
         ranked = self.ids[np.take_along_axis(best, order, axis=1)]
         nearest = [[int(i) for i in dict.fromkeys(row)][:NEAREST] for row in ranked]
         resemblance = np.full((len(outputs), LABELS), -1.0)
-        for label, rows in self.rows.items():
-            resemblance[:, label] = similarity[:, rows].max(axis=1)
+        resemblance[:, self.taught] = np.maximum.reduceat(similarity, self._starts, axis=1)
         evidence = STRENGTH * np.maximum(resemblance - RESEMBLES, 0)
         digits = np.log(np.maximum(outputs[:, :NOT_A_DIGIT], 1e-30)) + evidence[:, :NOT_A_DIGIT]
         digits = np.exp(digits - digits.max(axis=1, keepdims=True))

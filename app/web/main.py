@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from threadpoolctl import threadpool_limits
 
 from app.core.classifier import Classifier
 from app.core.errors import Refusal
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # NumPy's BLAS on one thread: a request's products are small (app.core.personal), and
+        # threads woken for each fight the requests' own for the cores (10x slower under load).
+        threadpool_limits(1, user_api="blas")
         registry = given or Registry.load(settings.model_folders(), settings.backend, settings.limits())
         if settings.metrics:
             for model in registry.loaded():
