@@ -1,6 +1,6 @@
 # digitpad: the service and the page, served through LiteRT (no TensorFlow in the image).
 #   docker build -t digitpad .
-#   docker run -p 8000:8000 digitpad
+#   docker run -p 8000:8000 -v digitpad-data:/srv/digitpad/data digitpad
 
 # Build stage: the serving dependencies, in a virtual environment copied whole below.
 FROM python:3.11-slim AS build
@@ -26,7 +26,8 @@ RUN cd /opt/venv/lib/python3.11/site-packages/scipy \
 # Runtime stage: no compilers, no pip cache, no tests, no training code or data.
 FROM python:3.11-slim
 # A numeric user: Kubernetes' runAsNonRoot can check a uid, not a name.
-RUN groupadd --gid 10001 digitpad && useradd --create-home --uid 10001 --gid 10001 digitpad
+RUN groupadd --gid 10001 digitpad && useradd --create-home --uid 10001 --gid 10001 digitpad \
+ && mkdir -p /srv/digitpad/data && chown 10001:10001 /srv/digitpad/data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/digitpad
 COPY app ./app
@@ -39,8 +40,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DIGITPAD_HOST=0.0.0.0 \
+    DIGITPAD_DATA_DIR=/srv/digitpad/data \
     PORT=8000
 USER 10001:10001
+# The examples people teach (SQLite), kept across containers; or DIGITPAD_DATABASE_URL.
+VOLUME /srv/digitpad/data
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('PORT', '8000'), timeout=2)"]

@@ -60,7 +60,8 @@ def only_container(pod: dict) -> dict:
 
 
 def environment(container: dict) -> dict[str, str]:
-    return {item["name"]: item["value"] for item in container.get("env", [])}
+    """The container's variables given as values (not those from a Secret)."""
+    return {item["name"]: item["value"] for item in container.get("env", []) if "value" in item}
 
 
 def answers_probe(client, name: str, path: str) -> bool:
@@ -188,6 +189,22 @@ def test_service_hpa_and_budget_select_the_deployments_pods():
     hpa = resource("HorizontalPodAutoscaler")["spec"]
     # The budget must leave a pod to evict, or a node drain waits for ever.
     assert hpa["minReplicas"] > resource("PodDisruptionBudget")["spec"]["minAvailable"]
+
+
+def test_every_pod_keeps_examples_in_the_database_the_secret_names():
+    """Pods share no disk: the examples' database comes from the Secret in deploy/, as a URL
+    the service takes (PostgreSQL through psycopg, which the image installs)."""
+    deployment = resource("Deployment")
+    env = {item["name"]: item for item in only_container(deployment["spec"]["template"]["spec"])["env"]}
+    reference = env["DIGITPAD_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    secret = resource("Secret")
+    assert secret["metadata"]["name"] == reference["name"] and reference["key"] in secret["stringData"]
+    url = Settings(database_url=secret["stringData"][reference["key"]]).database()
+    assert url.startswith("postgresql+psycopg://")
+    assert any(
+        d.startswith("psycopg")
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
 
 
 # KServe's InferenceService is a custom resource: Kubernetes' schemas do not know it, and
