@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=Path(tempfile.mkdtemp(prefix="digitpad-bench-")), examples_per_minute=100_000
     )
     with TestClient(create_app(settings)) as client:
+        print(f"MNIST test ({len(mnist[1])} images) read by /read without a profile: ", end="", flush=True)
+        print(f"{accuracy(client, *mnist, None):.2%}")
         for name, path, loader in (("semeion", args.semeion, load_semeion), ("usps", args.usps, load_usps)):
             images, labels = loader(path)
             learning_curve(

@@ -763,3 +763,228 @@ def test_compare_with_the_dense_network(browser, compare_server):
         phone.assert_clean()
     finally:
         phone.page.context.close()
+
+
+# Learn my handwriting (static/js/profile.js, corrections.js, teach.js, personal.js).
+PROFILE_HEADER = "digitpad-profile"
+CROSSED_Z = "2 like a crossed Z"  # the shipped model reads it as a 7
+
+
+class Sent:
+    """Every request the page makes: its method, URL and headers; and /examples' answers."""
+
+    def __init__(self, page) -> None:
+        self.requests: list[tuple[str, str, dict]] = []
+        self.examples: list[tuple[str, str, int]] = []  # method, URL, status
+        page.on("request", lambda r: self.requests.append((r.method, r.url, r.headers)))
+        page.on(
+            "response",
+            lambda r: "/examples" in r.url and self.examples.append((r.request.method, r.url, r.status)),
+        )
+
+    def to(self, path: str) -> list[tuple[str, str, dict]]:
+        return [(method, url, headers) for method, url, headers in self.requests if f"/{path}" in url]
+
+
+def profile_id(page) -> str | None:
+    return page.evaluate("localStorage.getItem('digitpad.profile')")
+
+
+def kept(live_server: str, profile: str) -> dict:
+    response = httpx.get(f"{live_server}/examples", headers={"Digitpad-Profile": profile})
+    response.raise_for_status()
+    return response.json()
+
+
+def correction(page, label: str):
+    return page.get_by_test_id("corrections").get_by_role("button", name=label, exact=True)
+
+
+def test_correct_a_reading_in_one_tap(desktop, live_server):
+    """Learning on, a reading is corrected with one tap: the drawing sent to /read is kept
+    as a correction (for a number, of the digit chosen), the pad is read again with it,
+    and the page says so, with the example's picture."""
+    page = desktop.page
+    sent = Sent(page)
+    page.get_by_test_id("learn").click()
+    expect(page.get_by_test_id("learn")).to_be_checked()
+    profile = profile_id(page)
+    assert profile and re.fullmatch(r"[A-Za-z0-9_-]{22}", profile), profile
+    mouse_draw(desktop, 7, cell=(0.3, 0.2, 0.8, 0.85))
+    desktop.wait_for_prediction(7)
+    desktop.wait_until_settled()
+    expect(page.locator("#correct-title")).to_have_text("Wrong? It's")
+    assert correction(page, "not a digit").is_visible()
+
+    correction(page, "2").click()
+    expect(page.locator("#correct-status")).to_contain_text("Kept: it's a 2", timeout=10_000)
+    posts = [(url, status) for method, url, status in sent.examples if method == "POST"]
+    assert len(posts) == 1 and posts[0][1] == 201, posts
+    assert "kind=correction" in posts[0][0] and "label=2" in posts[0][0] and "part=" not in posts[0][0]
+    listed = kept(live_server, profile)
+    assert [(e["label"], e["kind"], e["answer"]) for e in listed["examples"]] == [("2", "correction", "7")]
+    assert listed["counts"] == {"2": 1}
+    # Read again at once, with the correction: the page says so, and shows it.
+    personal = page.get_by_test_id("personal")
+    expect(personal).to_contain_text("Read with your handwriting", timeout=10_000)
+    picture = personal.locator("img").first
+    expect(picture).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    assert picture.evaluate("image => image.complete && image.naturalWidth") == 28  # the CSP allows it
+    reads = sent.to("read")
+    assert reads and all(headers.get(PROFILE_HEADER) == profile for _, _, headers in reads)
+    assert_accessible(page)
+
+    # A number: the correction is for the digit chosen, sent as its part.
+    page.keyboard.press("Escape")
+    for i, digit in enumerate((4, 1)):
+        mouse_draw(desktop, digit, cell=(0.1 + 0.45 * i, 0.25, 0.45 + 0.45 * i, 0.75))
+    desktop.wait_until_settled()
+    expect(page.get_by_test_id("prediction")).to_have_text("41", timeout=10_000)
+    page.get_by_test_id("prediction").get_by_role("button", name="Digit 2 of 2: 1").click()
+    expect(page.locator("#correct-title")).to_have_text("Wrong? Digit 2 of 2 is")
+    correction(page, "7").click()
+    expect(page.locator("#correct-status")).to_contain_text("Kept: digit 2 is a 7", timeout=10_000)
+    url, status = [(url, status) for method, url, status in sent.examples if method == "POST"][-1]
+    assert status == 201 and "part=1" in url and "label=7" in url, url
+    assert [e["label"] for e in kept(live_server, profile)["examples"]] == ["2", "7"]
+    desktop.assert_clean()
+
+
+def test_teach_mode_learns_a_2_and_forgets_it(desktop, live_server):
+    """A 2 written like a crossed Z reads as a 7; taught three times in teach mode, drawn
+    elsewhere and at other sizes each time, the same 2 drawn once more reads as a 2, with
+    the person's handwriting; forgotten, it is a 7 again."""
+    page = desktop.page
+    test_cell = (0.2, 0.15, 0.8, 0.85)
+    mouse_draw(desktop, CROSSED_Z, cell=test_cell)
+    desktop.wait_for_prediction(7)  # as shipped
+    page.keyboard.press("Escape")
+
+    page.get_by_test_id("learn").click()
+    page.get_by_test_id("mode-teach").click()
+    teach = page.get_by_test_id("teach")
+    expect(teach).to_be_visible()
+    expect(page.locator("#teach-prompt")).to_have_text("Draw a 0")
+    expect(page.locator("#hint")).to_contain_text("Draw a 0")
+    skip = teach.get_by_role("button", name="Skip")
+    skip.click()
+    skip.click()
+    expect(page.locator("#teach-prompt")).to_have_text("Draw a 2")
+    two = page.get_by_test_id("learnt").get_by_role("button", name=re.compile(r"^2\b"))
+    keep = teach.get_by_role("button", name="Keep", exact=True)
+    expect(keep).to_be_disabled()  # nothing drawn yet
+    for i, cell in enumerate([(0.1, 0.05, 0.55, 0.5), (0.4, 0.35, 0.95, 0.95), (0.15, 0.3, 0.7, 0.8)]):
+        if i:
+            two.click()  # after a Keep the next digit is asked for: the 2 again, chosen
+        expect(page.locator("#teach-prompt")).to_have_text("Draw a 2")
+        mouse_draw(desktop, CROSSED_Z, cell=cell)
+        desktop.wait_until_settled()
+        keep.click()
+        expect(page.locator("#teach-status")).to_have_text("Kept your 2. Now draw a 3.", timeout=10_000)
+        expect(page.locator("#hint")).to_be_visible()  # the pad cleared for the next one
+        expect(two).to_have_text(f"2: {i + 1} example{'s' if i else ''}")
+    profile = profile_id(page)
+    listed = kept(live_server, profile)
+    assert listed["counts"] == {"2": 3}
+    assert {e["kind"] for e in listed["examples"]} == {"example"}
+    assert_accessible(page)
+
+    page.get_by_test_id("mode-digits").click()
+    expect(teach).to_be_hidden()
+    mouse_draw(desktop, CROSSED_Z, cell=test_cell)
+    desktop.wait_for_prediction(2)
+    personal = page.get_by_test_id("personal")
+    expect(personal).to_contain_text("Read with your handwriting: like your examples")
+    expect(personal.locator("img").first).to_have_attribute("alt", "your 2")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "personal.png")
+
+    page.get_by_test_id("mode-teach").click()  # the drawing stays, and is read the same
+    page.get_by_test_id("forget").click()
+    expect(page.locator("#teach-status")).to_have_text(
+        "Forgot your handwriting: 3 examples deleted.", timeout=10_000
+    )
+    desktop.wait_for_prediction(7)  # read again without them
+    expect(personal).to_be_hidden()
+    expect(two).to_have_text("2: 0 examples")
+    assert kept(live_server, profile) == {"examples": [], "counts": {}}
+    page.screenshot(path=ARTIFACTS / "teach.png")
+    desktop.assert_clean()
+
+
+def test_nothing_is_kept_while_learning_is_off(desktop, live_server):
+    """Off (by default), a correction and teach mode's Keep ask to turn learning on and
+    keep nothing: no request to /examples, no profile named in readings, no id in the
+    browser. Turned on from there, the drawing is kept, and readings name the profile."""
+    page = desktop.page
+    sent = Sent(page)
+    expect(page.get_by_test_id("learn")).not_to_be_checked()
+    expect(page.locator("#learn-note")).to_contain_text("random id kept in this browser")
+    mouse_draw(desktop, 7)
+    desktop.wait_for_prediction(7)
+    desktop.wait_until_settled()
+    correction(page, "1").click()
+    ask = page.locator("#correct-ask")
+    expect(ask).to_be_visible()
+    expect(ask).to_contain_text("Learn my handwriting")
+    expect(page.locator("#correct-status")).to_have_text("")
+    page.get_by_test_id("mode-teach").click()
+    keep = page.get_by_test_id("teach").get_by_role("button", name="Keep", exact=True)
+    keep.click()
+    expect(page.locator("#teach-ask")).to_be_visible()
+    assert_accessible(page)
+    page.wait_for_timeout(300)
+    assert sent.to("examples") == []
+    reads = sent.to("read")
+    assert reads and not any(PROFILE_HEADER in headers for _, _, headers in reads)
+    assert profile_id(page) is None
+    expect(page.get_by_test_id("learn")).not_to_be_checked()
+
+    page.locator("#teach-ask").get_by_role("button", name="Turn learning on and keep it").click()
+    expect(page.locator("#teach-status")).to_have_text("Kept your 0. Now draw a 1.", timeout=10_000)
+    expect(page.get_by_test_id("learn")).to_be_checked()
+    profile = profile_id(page)
+    assert [(method, status) for method, _, status in sent.examples if method == "POST"] == [("POST", 201)]
+    assert kept(live_server, profile)["counts"] == {"0": 1}
+    page.evaluate("window.scrollTo(0, 0)")  # the pad in sight again
+    asked = len(sent.requests)
+    mouse_draw(desktop, 4)
+    desktop.wait_for_prediction(4)
+    reads = [headers for _, url, headers in sent.requests[asked:] if "/read" in url]
+    assert reads and all(headers.get(PROFILE_HEADER) == profile for headers in reads)
+
+    page.get_by_test_id("learn").click()  # off again: the id stays, readings name no profile
+    page.keyboard.press("Escape")
+    page.evaluate("window.scrollTo(0, 0)")
+    asked = len(sent.requests)
+    mouse_draw(desktop, 1)
+    desktop.wait_for_prediction(1)
+    reads = [headers for _, url, headers in sent.requests[asked:] if "/read" in url]
+    assert reads and not any(PROFILE_HEADER in headers for headers in reads)
+    assert profile_id(page) == profile
+    desktop.assert_clean()
+
+
+def test_corrections_and_teach_mode_on_a_phone(phone):
+    """On a 360 px screen the correction row, the question to turn learning on and teach
+    mode fit, and take a finger's taps."""
+    page = phone.page
+    touch_draw(phone, 7)
+    phone.wait_for_prediction(7)
+    phone.wait_until_settled()
+    for button in page.get_by_test_id("corrections").get_by_role("button").all():
+        box = button.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, box
+    finger_tap(correction(page, "1"))
+    expect(page.locator("#correct-ask")).to_be_visible()
+    finger_tap(page.get_by_test_id("mode-teach"))
+    expect(page.get_by_test_id("teach")).to_be_visible()
+    finger_tap(page.locator("#learn-switch"))
+    expect(page.get_by_test_id("learn")).to_be_checked()
+    finger_tap(page.get_by_test_id("teach").get_by_role("button", name="Keep", exact=True))
+    expect(page.locator("#teach-status")).to_have_text("Kept your 0. Now draw a 1.", timeout=10_000)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width} px wide on a 360 px screen"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "teach-phone.png", full_page=True)
+    phone.assert_clean()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, bindparam, delete, func, insert, select
 
 from app.core.errors import Code, Refusal
 from app.core.personal import Example
@@ -20,6 +20,10 @@ from app.store.database import Database
 from app.store.tables import ExampleRow
 
 KINDS = ("example", "correction")  # taught in teach mode; a reading corrected
+# Asked before every reading with a profile: built once (building a statement costs more than running it).
+REVISION = select(func.count(), func.coalesce(func.max(ExampleRow.id), 0)).where(
+    ExampleRow.profile == bindparam("profile")
+)
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,8 @@ class Examples:
 
     def revision(self, profile: str) -> tuple[int, int]:
         """(how many, the newest id): changes whenever an example is added or deleted."""
-        key = profile_key(profile)
-        query = select(func.count(), func.coalesce(func.max(ExampleRow.id), 0)).where(
-            ExampleRow.profile == key
-        )
         with self.database.reading() as connection:
-            count, newest = connection.execute(query).one()
+            count, newest = connection.execute(REVISION, {"profile": profile_key(profile)}).one()
         return int(count), int(newest)
 
     def inputs(self, profile: str, known: set[int]) -> tuple[list[int], list[Example]]:

@@ -1,6 +1,7 @@
 // The reader: everything the page asks the service. /read (the digits of a number) or
 // /predict (one answer; the clothes) for the model of the mode, the same for the model it
 // is compared with, /explain for a look inside, /model for a model's card, fetched once.
+// Readings carry the headers the profile asks for (its Digitpad-Profile while learning).
 // Drawing sends a request every LIVE_INTERVAL while the pen moves; answers can arrive out
 // of order, and only one newer than the answer on screen, for the model still reading, is
 // shown.
@@ -15,9 +16,10 @@ function endpoint(path, model, query = {}) {
   return params ? `${path}?${params}` : path;
 }
 
-// The service's answer: ok, status and its JSON body ({} if it has none).
-async function post(url, image, signal) {
-  const response = await fetch(url, { method: "POST", body: image.body, headers: image.headers, signal });
+// The service's answer: ok, status and its JSON body ({} if it has none). headers: more
+// than the image's own.
+async function post(url, image, signal, headers = {}) {
+  const response = await fetch(url, { method: "POST", body: image.body, headers: { ...image.headers, ...headers }, signal });
   const body = await response.json().catch(() => ({}));
   return { ok: response.ok, status: response.status, body };
 }
@@ -27,9 +29,10 @@ export class Reader {
   // is newest: { model, card, kind: "reading" (/read) or "class" (/predict), result,
   // image, elapsed }; onPartner(answer, partner): the compared model's answer for that
   // same image ({ model, card, result } or { model, problem }); onProblem(words).
-  // partner(): the model compared with, or null.
-  constructor({ partner, onSend, onAnswer, onPartner, onProblem }) {
-    Object.assign(this, { partner, onSend, onAnswer, onPartner, onProblem });
+  // partner(): the model compared with, or null; headers(): what a reading sends beside
+  // its body (the profile's).
+  constructor({ partner, headers = () => ({}), onSend, onAnswer, onPartner, onProblem }) {
+    Object.assign(this, { partner, headers, onSend, onAnswer, onPartner, onProblem });
     this.model = null;    // the model reading the pad: { name (null: the default), task, title }
     this.cards = new Map();
     this.sent = 0;        // sequence number of the latest request
@@ -77,8 +80,9 @@ export class Reader {
     this.onSend(image, model);
     const started = performance.now();
     const kind = model.task === "digits" ? "reading" : "class";
-    const main = post(endpoint(kind === "reading" ? "read" : "predict", model.name, { include_input: true }), image);
-    const other = partner ? this.#partner(partner, image) : null;  // never rejects
+    const headers = this.headers();
+    const main = post(endpoint(kind === "reading" ? "read" : "predict", model.name, { include_input: true }), image, undefined, headers);
+    const other = partner ? this.#partner(partner, image, headers) : null;  // never rejects
     try {
       const { ok, status, body } = await main;
       const elapsed = performance.now() - started;
@@ -107,9 +111,9 @@ export class Reader {
 
   // The compared model's answer, read as the mode's model reads (/read for digits, a
   // number too); a problem in words.
-  async #partner(model, image) {
+  async #partner(model, image, headers) {
     try {
-      const { ok, status, body } = await post(endpoint(model.task === "digits" ? "read" : "predict", model.name), image);
+      const { ok, status, body } = await post(endpoint(model.task === "digits" ? "read" : "predict", model.name), image, undefined, headers);
       if (!ok) return { model, problem: problemWords(status, body) };
       return { model, card: await this.card(model.name).catch(() => null), result: body };
     } catch (error) {

@@ -7,6 +7,9 @@ export const capitalise = (text) => (text ? `${text[0].toUpperCase()}${text.slic
 
 export const article = (noun) => (/^[aeiou]/i.test(noun) ? "an" : "a");
 
+// "a 7", "an 8", "not a digit".
+export const aDigit = (label) => (label === "not a digit" ? label : `${label === "8" ? "an" : "a"} ${label}`);
+
 export const times = (shape) => shape.join("\u00d7");
 
 export const plural = (n, word) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
