@@ -140,6 +140,17 @@ class Examples:
             query = delete(ExampleRow).where(ExampleRow.profile == key, ExampleRow.id == example)
             return connection.execute(query).rowcount > 0
 
+    def everything(self) -> list[tuple[str, Stored]]:
+        """Every profile's examples, oldest first, with their profile's hash: for the owner."""
+        query = select(ExampleRow.__table__).order_by(ExampleRow.id)
+        with self.database.reading() as connection:
+            return [(row.profile, _stored(row)) for row in connection.execute(query)]
+
+    def drop(self, ids: list[int]) -> int:
+        """Deletes these examples, whoever's they are (the owner's review); how many there were."""
+        with self.database.writing("") as connection:
+            return connection.execute(delete(ExampleRow).where(ExampleRow.id.in_(ids))).rowcount
+
     def revision(self, profile: str) -> tuple[int, int]:
         """(how many, the newest id): changes whenever an example is added or deleted."""
         with self.database.reading() as connection:
