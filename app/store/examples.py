@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Row, bindparam, delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 
 from app.core.errors import Code, Refusal
 from app.core.personal import Example
@@ -20,10 +20,9 @@ from app.store.database import Database
 from app.store.tables import ExampleRow
 
 KINDS = ("example", "correction")  # taught in teach mode; a reading corrected
-# Asked before every reading with a profile: built once (building a statement costs more than running it).
-REVISION = select(func.count(), func.coalesce(func.max(ExampleRow.id), 0)).where(
-    ExampleRow.profile == bindparam("profile")
-)
+# Asked before every reading with a profile, so asked of the driver itself: through
+# SQLAlchemy's connection and statement it took 0.2 ms, through the driver 0.04.
+REVISION = "SELECT count(*), coalesce(max(id), 0) FROM examples WHERE profile = {}"
 
 
 @dataclass(frozen=True)
@@ -153,8 +152,7 @@ class Examples:
 
     def revision(self, profile: str) -> tuple[int, int]:
         """(how many, the newest id): changes whenever an example is added or deleted."""
-        with self.database.reading() as connection:
-            count, newest = connection.execute(REVISION, {"profile": profile_key(profile)}).one()
+        count, newest = self.database.fetch_one(REVISION, profile_key(profile))
         return int(count), int(newest)
 
     def inputs(self, profile: str, known: set[int]) -> tuple[list[int], list[Example]]:
