@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     examples_per_minute: int = Field(
         120, gt=0, description="examples one profile may store in any minute (more: 429)"
     )
+    model_poll_s: float = Field(
+        2.0, gt=0, description="how often each worker asks the database which version of each model to serve"
+    )
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))

@@ -54,7 +54,7 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
     yield server.url
     database = Database(server.url)
     with database.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS examples, alembic_version"))
+        connection.execute(text("DROP TABLE IF EXISTS examples, model_versions, promotions, alembic_version"))
     database.close()
 
 
@@ -73,7 +73,7 @@ def test_migrations_make_the_tables_from_empty_and_run_again_harmlessly(database
     tables = inspect(database.engine).get_table_names()
     assert {"examples", "alembic_version"} <= set(tables)
     with database.engine.connect() as connection:
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
     database.close()
 
 

@@ -1,12 +1,13 @@
 """The models a service serves, by name: the one look-up every route and protocol uses
 (unknown model, model not loaded, wrong version), readiness, and each digit model's
-look inside."""
+look inside. A model's version can be swapped while serving: a request holds the model
+it looked up, so it is answered wholly by one version."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from app.core.classifier import Classifier
@@ -17,6 +18,11 @@ from app.core.limits import Limits
 log = logging.getLogger("digitpad")
 
 
+# A version other than the one serving, by model name and version (None: there is none).
+Fetch = Callable[[str, str], Classifier | None]
+EARLIER_KEPT = 4  # earlier versions kept loaded for requests that name one
+
+
 class Registry:
     def __init__(
         self, names: list[str], models: Iterable[Classifier], explainers: dict[str, Explainer] | None = None
@@ -25,6 +31,8 @@ class Registry:
         self._models = {model.name: model for model in models}
         self._explainers = dict(explainers or {})
         self._lock = threading.Lock()
+        self.fetch: Fetch | None = None  # how to load an earlier version, where versions are kept
+        self._earlier: dict[tuple[str, str], Classifier] = {}
 
     @classmethod
     def load(cls, folders: dict[str, Path], backend: str, limits: Limits) -> Registry:
@@ -56,6 +64,25 @@ class Registry:
     def ready(self) -> bool:
         return all(name in self._models for name in self.names)
 
+    def swap(self, model: Classifier, explainer: Explainer | None = None) -> Classifier | None:
+        """Serves `model` (loaded and warmed up) in place of its name's; returns the one it replaces,
+        which requests that already hold it go on using."""
+        with self._lock:
+            old = self._models.get(model.name)
+            self._models[model.name] = model
+            if explainer is not None:
+                self._explainers[model.name] = explainer
+            else:
+                self._explainers.pop(model.name, None)
+            if old is not None:
+                self._remember(old)
+            return old
+
+    def _remember(self, model: Classifier) -> None:
+        self._earlier[(model.name, model.version)] = model
+        while len(self._earlier) > EARLIER_KEPT:
+            del self._earlier[next(iter(self._earlier))]
+
     def versions(self) -> dict[str, str | None]:
         return {name: self._models[name].version if name in self._models else None for name in self.names}
 
@@ -69,11 +96,23 @@ class Registry:
         model = self._models.get(name)
         if model is None:
             raise Refusal(Code.MODEL_NOT_LOADED, f"model {name} not loaded")
-        if version is not None and version != model.version:
+        if version is None or version == model.version:
+            return model
+        return self._version(name, version, model.version)
+
+    def _version(self, name: str, version: str, serving: str) -> Classifier:
+        with self._lock:
+            earlier = self._earlier.get((name, version))
+        if earlier is None and self.fetch is not None:
+            earlier = self.fetch(name, version)
+            if earlier is not None:
+                with self._lock:
+                    self._remember(earlier)
+        if earlier is None:
             raise Refusal(
-                Code.UNKNOWN_MODEL, f"no model {name} version {version}; it is version {model.version}"
+                Code.UNKNOWN_MODEL, f"no model {name} version {version}; it serves version {serving}"
             )
-        return model
+        return earlier
 
     def digit_model(self, name: str | None = None) -> Classifier:
         """The model called `name` (the first digit model by default), for what only a model

@@ -127,9 +127,9 @@ class Database:
         except SQLAlchemyError as exc:
             raise unavailable(exc) from exc
 
-    def fetch_one(self, sql: str, *values: object) -> tuple:
-        """One row of a query written for the driver, its placeholders `{}`: the cheapest way
-        to ask. Raises Refusal(STORE_UNAVAILABLE)."""
+    def fetch_one(self, sql: str, *values: object) -> tuple | None:
+        """The first row of a query written for the driver, its placeholders `{}`: the cheapest
+        way to ask. Raises Refusal(STORE_UNAVAILABLE)."""
         self.migrate()
         placeholder = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         try:
@@ -147,9 +147,7 @@ class Database:
             if type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg"):
                 raise unavailable(exc) from exc
             raise
-        if row is None:
-            raise ValueError(f"no row: {sql}")
-        return tuple(row)
+        return None if row is None else tuple(row)
 
     @contextmanager
     def writing(self, profile: str) -> Iterator[Connection]:

@@ -145,6 +145,12 @@ class Examples:
         with self.database.reading() as connection:
             return [(row.profile, _stored(row)) for row in connection.execute(query)]
 
+    def by_ids(self, ids: list[int]) -> list[Stored]:
+        """These examples, whoever's they are, oldest first (those deleted since are left out)."""
+        query = select(ExampleRow.__table__).where(ExampleRow.id.in_(ids)).order_by(ExampleRow.id)
+        with self.database.reading() as connection:
+            return [_stored(row) for row in connection.execute(query)]
+
     def drop(self, ids: list[int]) -> int:
         """Deletes these examples, whoever's they are (the owner's review); how many there were."""
         with self.database.writing("") as connection:
@@ -152,7 +158,9 @@ class Examples:
 
     def revision(self, profile: str) -> tuple[int, int]:
         """(how many, the newest id): changes whenever an example is added or deleted."""
-        count, newest = self.database.fetch_one(REVISION, profile_key(profile))
+        row = self.database.fetch_one(REVISION, profile_key(profile))
+        assert row is not None  # an aggregate always has its one row
+        count, newest = row
         return int(count), int(newest)
 
     def inputs(self, profile: str, known: set[int]) -> tuple[list[int], list[Example]]:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,3 +41,35 @@ class ExampleRow(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_examples_profile_id", "profile", "id"),)
+
+
+class ModelVersionRow(Base):
+    """A model's version: its folder's files (card, LiteRT model, layers model), kept where
+    every pod can fetch them."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))  # the model it is a version of: digits
+    version: Mapped[str] = mapped_column(String(64))
+    card: Mapped[str] = mapped_column(Text)  # model_card.json
+    files: Mapped[bytes] = mapped_column(LargeBinary)  # the folder's files, as a zip
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)
+
+
+class PromotionRow(Base):
+    """A version put in service; the newest promotion of a model is the version it serves."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    promoted: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(
+        Text
+    )  # why: the gate's figures, --force and what it overrode, a rollback
+
+    __table_args__ = (Index("ix_promotions_name_id", "name", "id"),)

@@ -26,6 +26,7 @@ from app.settings import ROOT, Settings, get_settings
 from app.store.database import Database
 from app.store.examples import Caps, Examples
 from app.store.profiles import Profiles
+from app.store.versions import Follower, Versions
 from app.web import metrics, problems
 from app.web.middleware.access_log import AccessLog
 from app.web.middleware.body_size import LimitBodySize
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     settings = settings or get_settings()
     given = None if models is None else Registry(settings.models, models)
     database = Database(settings.database())
+    versions = Versions(database, settings.data_dir / "models", settings.model_folders())
     store = Examples(
         database,
         Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute),
@@ -89,11 +91,28 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
             database.migrate()
         except Refusal as exc:  # reading goes on; storing answers 503 and migrates once it can
             log.error("examples' database not ready: %s", exc.detail)
+        follower = None
+        if given is None:  # models it loaded itself: it serves their promoted versions
+            follower = Follower(
+                versions,
+                registry,
+                settings.backend,
+                settings.limits(),
+                settings.model_poll_s,
+                on_swap=(lambda name, now, before: metrics.record_model(name, now, before))
+                if settings.metrics
+                else None,
+            )
+            registry.fetch = follower.earlier
+            follower.check()
+            follower.start()
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
             app.state.executor = executor
             yield
+        if follower is not None:
+            follower.stop()
         database.close()
 
     app = FastAPI(

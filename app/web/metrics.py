@@ -132,8 +132,10 @@ def record_request(handler: str | None, method: str, status: int, seconds: float
 
 
 @_degrades
-def record_model(model: str, version: str) -> None:
+def record_model(model: str, version: str, replaces: str | None = None) -> None:
     MODEL_INFO.labels(model, version).set(1)
+    if replaces is not None and replaces != version:
+        MODEL_INFO.labels(model, replaces).set(0)
 
 
 @_degrades

@@ -1,0 +1,242 @@
+"""Model versions: each a folder's files (card, LiteRT model, layers model) kept in the
+database, where every worker and pod can fetch them, and promotions, the newest of which
+names the version a model serves. A model never promoted serves its shipped folder
+(`models/`), whose version is addressable too.
+
+A version is fetched once into DIGITPAD_DATA_DIR/models/<name>/<version>/ (a folder per
+version), then loaded from there."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.card import ModelCard
+from app.core.classifier import Classifier
+from app.core.errors import Code, Refusal
+from app.core.explain import Explainer
+from app.core.limits import Limits
+from app.core.registry import Registry
+from app.store.database import Database
+from app.store.tables import ModelVersionRow, PromotionRow
+
+log = logging.getLogger("digitpad")
+CARD = "model_card.json"
+
+
+@dataclass(frozen=True)
+class Promotion:
+    version: str
+    promoted: datetime
+    note: str
+
+
+def files_of(folder: Path, card: ModelCard) -> list[Path]:
+    """What a version is: its card and the LiteRT files it serves."""
+    names = [CARD, f"{card.name}.tflite", f"{card.name}_layers.tflite"]
+    return [folder / name for name in names if (folder / name).is_file()]
+
+
+def _zip(paths: list[Path]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in paths:
+            archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+class Versions:
+    def __init__(self, database: Database, cache: Path, shipped: dict[str, Path]) -> None:
+        self.database = database
+        self.cache = cache  # a folder per version, fetched from the database
+        self.shipped = shipped  # each model's folder in models/: its version until one is promoted
+
+    def shipped_card(self, name: str) -> ModelCard:
+        return ModelCard.read(self.shipped[name] / CARD)
+
+    def add(self, name: str, folder: Path) -> ModelCard:
+        """Keeps the folder's version of model `name`; Refusal(INVALID_REQUEST) if it has it."""
+        card = ModelCard.read(folder / CARD)
+        with self.database.writing(name) as connection:
+            try:
+                connection.execute(
+                    insert(ModelVersionRow).values(
+                        name=name,
+                        version=card.version,
+                        card=card.model_dump_json(),
+                        files=_zip(files_of(folder, card)),
+                        created=datetime.now(UTC),
+                    )
+                )
+            except IntegrityError as exc:
+                raise Refusal(Code.INVALID_REQUEST, f"{name} already has version {card.version}") from exc
+        return card
+
+    def cards(self, name: str) -> list[ModelCard]:
+        """The shipped version and every version kept, oldest first."""
+        query = select(ModelVersionRow.card).where(ModelVersionRow.name == name).order_by(ModelVersionRow.id)
+        with self.database.reading() as connection:
+            kept = [ModelCard.model_validate_json(card) for card in connection.scalars(query)]
+        shipped = self.shipped_card(name)
+        return [shipped, *[card for card in kept if card.version != shipped.version]]
+
+    def card(self, name: str, version: str) -> ModelCard | None:
+        return next((card for card in self.cards(name) if card.version == version), None)
+
+    def promotions(self, name: str) -> list[Promotion]:
+        """Newest first."""
+        query = (
+            select(PromotionRow.version, PromotionRow.promoted, PromotionRow.note)
+            .where(PromotionRow.name == name)
+            .order_by(PromotionRow.id.desc())
+        )
+        with self.database.reading() as connection:
+            return [Promotion(*row) for row in connection.execute(query)]
+
+    def serving(self, name: str) -> str:
+        """The version model `name` serves: the newest promoted, or the shipped one."""
+        row = self.database.fetch_one(
+            "SELECT version FROM promotions WHERE name = {} ORDER BY id DESC LIMIT 1", name
+        )
+        return self.shipped_card(name).version if row is None else str(row[0])
+
+    def promote(self, name: str, version: str, note: str) -> None:
+        if self.card(name, version) is None:
+            raise Refusal(Code.UNKNOWN_MODEL, f"no version {version} of {name}: digitpad-models list")
+        with self.database.writing(name) as connection:
+            connection.execute(
+                insert(PromotionRow).values(name=name, version=version, promoted=datetime.now(UTC), note=note)
+            )
+
+    def folder(self, name: str, version: str) -> Path:
+        """The version's files in a folder of their own: fetched from the database the first
+        time. Refusal(UNKNOWN_MODEL) for a version it does not have."""
+        if version == self.shipped_card(name).version:
+            return self.shipped[name]
+        target = self.cache / name / version
+        if (target / CARD).is_file():
+            return target
+        query = select(ModelVersionRow.files).where(
+            ModelVersionRow.name == name, ModelVersionRow.version == version
+        )
+        with self.database.reading() as connection:
+            files = connection.scalar(query)
+        if files is None:
+            raise Refusal(Code.UNKNOWN_MODEL, f"no version {version} of {name}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Unpacked beside it, then renamed: another process never sees half a folder.
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}-"))
+        try:
+            with zipfile.ZipFile(io.BytesIO(files)) as archive:
+                for member in archive.namelist():
+                    if Path(member).name != member:  # a name with a folder in it: not ours
+                        raise ValueError(f"version {version}: unexpected file {member!r}")
+                archive.extractall(staging)
+            json.loads((staging / CARD).read_text())
+            staging.rename(target)
+        except OSError:
+            if not (target / CARD).is_file():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+
+class Follower:
+    """Keeps a registry serving each model's promoted version: asks the database every
+    `every` seconds, loads a newly promoted version beside the one serving (warmed up, its
+    look inside too), then swaps it in whole. A version that will not load is refused,
+    logged once, and the old one keeps serving."""
+
+    def __init__(
+        self,
+        versions: Versions,
+        registry: Registry,
+        backend: str,
+        limits: Limits,
+        every: float,
+        on_swap: Callable[[str, str, str | None], None] | None = None,
+    ) -> None:
+        self.versions = versions
+        self.registry = registry
+        self.backend = backend
+        self.limits = limits
+        self.every = every
+        self.on_swap = on_swap  # (name, version now, version before)
+        self.refused: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def load(self, name: str, version: str) -> tuple[Classifier, Explainer | None]:
+        """The version, loaded and warmed up; raises for one that will not load."""
+        folder = self.versions.folder(name, version)
+        model = Classifier.load(name, folder, self.backend, self.limits)
+        if model.version != version:
+            raise ValueError(f"its card says version {model.version}")
+        model.warm_up()
+        explainer = (
+            Explainer.load(folder, model.card, self.limits)
+            if model.reads_digits and model.card.layers
+            else None
+        )
+        return model, explainer
+
+    def earlier(self, name: str, version: str) -> Classifier | None:
+        """A version other than the one serving, for a request that names it."""
+        try:
+            return self.load(name, version)[0]
+        except Refusal:
+            return None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            log.error("%s version %s not loaded: %s", name, version, exc)
+            return None
+
+    def check(self) -> None:
+        for name in self.registry.names:
+            try:
+                version = self.versions.serving(name)
+            except Refusal:
+                return  # the database is away: serve what is served, ask again later
+            except (OSError, ValueError):
+                continue  # never promoted, and no shipped model: nothing to follow
+            served = self.registry.versions().get(name)
+            if version == served or (name, version) in self.refused:
+                continue
+            try:
+                model, explainer = self.load(name, version)
+            except (Refusal, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+                self.refused.add((name, version))
+                log.error("%s version %s refused, version %s keeps serving: %s", name, version, served, exc)
+                continue
+            self.registry.swap(model, explainer)
+            log.info("%s now serves version %s (was %s)", name, version, served)
+            if self.on_swap is not None:
+                self.on_swap(name, version, served)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._follow, name="versions", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.check()
+            except Exception:  # a surprise must not stop the following: logged, asked again
+                log.exception("checking the promoted versions failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
