@@ -6,7 +6,7 @@ reads; MNIST test is read with the same profile too, to show nothing else got wo
 Then the cost: /read of the page's drawing with a profile of 500 examples and without
 one, on a real server, alternately.
 
-    python -m benchmarks.personal [--k 1 3 5] [--seeds 3] [--data-dir ../shared/data/mnist]
+    python -m benchmarks.personal [--k 1 3 5] [--seeds 3] [--only accuracy|cost]
 """
 
 from __future__ import annotations
@@ -131,8 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost-examples", type=int, default=500, help="the profile's size for the cost")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=300, help="requests per round, each way")
+    parser.add_argument("--only", choices=["accuracy", "cost"], help="measure one of the two")
     args = parser.parse_args(argv)
 
+    if args.only != "cost":
+        measure_accuracy(args)
+    if args.only != "accuracy":
+        cost(args.cost_examples, args.rounds, args.requests)
+    return 0
+
+
+def measure_accuracy(args: argparse.Namespace) -> None:
     mnist_data = load_mnist(args.data_dir)
     mnist = (pngs([Image.fromarray(255 - x) for x in mnist_data.x_test]), mnist_data.y_test)
     settings = Settings(
