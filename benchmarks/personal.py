@@ -155,8 +155,6 @@ def measure_accuracy(args: argparse.Namespace) -> None:
             learning_curve(
                 client, name, pngs(images), labels, args.k, args.seeds, mnist if name == "semeion" else None
             )
-    cost(args.cost_examples, args.rounds, args.requests)
-    return 0
 
 
 if __name__ == "__main__":
