@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,14 @@ def weights(out: Path) -> list[np.ndarray]:
 
 def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
-    result = train(first, "--recipe", "fashion")
+    # Both at once: on 2 cores, one run's single-threaded stretches overlap the other's.
+    # The old spelling, --dataset, trains the same model.
+    with ThreadPoolExecutor(2) as pool:
+        runs = [
+            pool.submit(train, first, "--recipe", "fashion"),
+            pool.submit(train, second, "--dataset", "fashion"),
+        ]
+        result, _ = (run.result() for run in runs)
     assert "fashion_test:" in result.stdout and "LiteRT vs Keras" in result.stdout
     assert "SMOKE TEST (--quick)" in result.stdout.splitlines()[-1]
     for name in OUTPUTS:
@@ -61,6 +69,5 @@ def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     assert card.litert_max_abs_difference < 1e-4
     assert card.data["files"]["train-labels-idx1-ubyte.gz"]["count"] == 60000
 
-    train(second, "--dataset", "fashion")  # the old spelling trains the same model
     for a, b in zip(weights(first), weights(second), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +85,78 @@ def weights(path: Path) -> list[np.ndarray]:
     return keras.saving.load_model(path, compile=False).get_weights()
 
 
+# With validation, so early stopping is in the run. On MNIST's digits alone: non-digits and
+# photographs take each run longer to make and to train on, and change nothing that is resumed.
+RESUMED = ["--epochs", "3", "--val-split", "0.1", "--negatives", "0", "--paper", "0"]
+
+
+def interrupted_and_run_again(out: Path) -> subprocess.CompletedProcess:
+    """A run killed once its first epoch is backed up, then the same command again."""
+    process = subprocess.Popen(
+        train_command(out, *RESUMED), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # Keras writes this after the epoch's weights: from then on the backup is whole.
+    saved = out / ".training" / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 480  # the module's other runs share the cores
+    while not saved.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert saved.exists(), "no backup was written after the first epoch"
+    return train(out, *RESUMED)
+
+
+# The module's training runs, by the fixture that reads each: the digit CNN, the same command
+# again (the same seed must give the same weights), the dense network, and a run interrupted.
+RUNS: dict[str, Callable[[Path], subprocess.CompletedProcess]] = {
+    "digits_run": train,
+    "digits_rerun": train,
+    "dense_run": lambda out: train(out, "--recipe", "dense"),
+    "resumed_run": interrupted_and_run_again,
+}
+Run = tuple[Path, "Future[subprocess.CompletedProcess]"]
+
+
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("digits")
-    return out, train(out)
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Run]]:
+    """Every run that the module's selected tests read, all started at once (each waits for
+    its command in a thread): on 2 cores, one run's single-threaded stretches (loading
+    TensorFlow, drawing non-digits, converting to LiteRT) overlap another's."""
+    selected = {
+        name for item in request.session.items if item.path == request.path for name in item.fixturenames
+    }
+    with ThreadPoolExecutor(len(RUNS)) as pool:
+        started = {}
+        for name, run in RUNS.items():
+            if name in selected:
+                out = tmp_path_factory.mktemp(name)
+                started[name] = (out, pool.submit(run, out))
+        yield started
+
+
+@pytest.fixture(scope="module")
+def digits_run(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProcess]:
+    out, run = runs["digits_run"]
+    return out, run.result()
+
+
+@pytest.fixture(scope="module")
+def digits_rerun(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProcess]:
+    out, run = runs["digits_rerun"]
+    return out, run.result()
+
+
+@pytest.fixture(scope="module")
+def dense_run(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProcess]:
+    out, run = runs["dense_run"]
+    return out, run.result()
+
+
+@pytest.fixture(scope="module")
+def resumed_run(runs: dict[str, Run]) -> Run:
+    return runs["resumed_run"]
 
 
 @pytest.mark.training
@@ -133,17 +203,17 @@ def test_quick_run_says_it_is_a_smoke_test_and_prints_no_tensorflow_noise(digits
 
 @pytest.mark.training
 @needs_mnist()
-def test_the_same_seed_gives_the_same_weights(digits_run, tmp_path):
-    first, _ = digits_run
-    train(tmp_path)
-    for a, b in zip(weights(first / "digitpad.keras"), weights(tmp_path / "digitpad.keras"), strict=True):
+def test_the_same_seed_gives_the_same_weights(digits_run, digits_rerun):
+    (first, _), (second, _) = digits_run, digits_rerun
+    assert first != second
+    for a, b in zip(weights(first / "digitpad.keras"), weights(second / "digitpad.keras"), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.training
 @needs_mnist()
-def test_dense_recipe_writes_a_digit_model_with_its_layers(tmp_path):
-    train(tmp_path, "--recipe", "dense")
+def test_dense_recipe_writes_a_digit_model_with_its_layers(dense_run):
+    out, _ = dense_run
     for name in [
         "dense.keras",
         "dense.tflite",
@@ -152,8 +222,8 @@ def test_dense_recipe_writes_a_digit_model_with_its_layers(tmp_path):
         "history.csv",
         *PLOTS,
     ]:
-        assert (tmp_path / name).stat().st_size > 0, name
-    card = json.loads((tmp_path / "model_card.json").read_text())
+        assert (out / name).stat().st_size > 0, name
+    card = json.loads((out / "model_card.json").read_text())
     assert card["name"] == "dense" and card["title"] == "dense network" and card["task"] == "digits"
     assert card["training"]["recipe"] == "dense" and card["output"]["shape"] == [12]
     assert set(card["files"]) == {"dense.keras", "dense.tflite", "dense_layers.tflite"}
@@ -161,28 +231,16 @@ def test_dense_recipe_writes_a_digit_model_with_its_layers(tmp_path):
     assert card["parameters"] == 28 * 28 * 512 + 512 + 512 * 12 + 12
     assert set(card["metrics"]) >= {"mnist_test", "usps", "semeion", "negatives", "sweep"}
     assert card["not_a_digit"]["heldout_sources"] == sorted(card["metrics"]["negatives"])
-    activations = LayersRunner(tmp_path / "dense_layers.tflite").run(np.zeros((28, 28), np.float32))
+    activations = LayersRunner(out / "dense_layers.tflite").run(np.zeros((28, 28), np.float32))
     assert activations["probabilities"].shape[-1] == 12
 
 
 @pytest.mark.training
 @needs_mnist()
-def test_interrupted_run_resumes_where_it_stopped(tmp_path):
-    flags = ["--epochs", "3", "--val-split", "0.1"]  # with validation, so early stopping is in the run
-    process = subprocess.Popen(
-        train_command(tmp_path, *flags), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    # Keras writes this after the epoch's weights: from then on the backup is whole.
-    saved = tmp_path / ".training" / "backup" / "training_metadata.json"
-    deadline = time.monotonic() + 240
-    while not saved.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert saved.exists(), "no backup was written after the first epoch"
-
-    train(tmp_path, *flags)
-    history = np.genfromtxt(tmp_path / "history.csv", delimiter=",", names=True)
+def test_interrupted_run_resumes_where_it_stopped(resumed_run):
+    out, run = resumed_run
+    run.result()  # killed after its first epoch, then run again
+    history = np.genfromtxt(out / "history.csv", delimiter=",", names=True)
     assert history["epoch"].tolist() == [0, 1, 2]  # a restart from scratch would log epoch 0 twice
     assert not np.isnan(history["val_loss"]).any()
 

@@ -20,7 +20,7 @@ import numpy as np
 from app.core.card import ModelCard
 from app.core.inference import KerasPredictor, LiteRTPredictor, Predictor, read_digits, sure_answers
 from app.core.tasks import DIGITS, NOT_A_DIGIT
-from training import native_stderr_held, paper
+from training import native_stderr_held, paper, parallel
 from training.data import DataError, load_mnist, load_semeion, load_usps
 from training.negatives import FASHION_DIR, heldout_negatives
 
@@ -73,11 +73,18 @@ def digit_sets(
     for name, path, loader in (("usps", usps, load_usps), ("semeion", semeion, load_semeion)):
         if path is not None and path.exists():
             images, labels = loader(path)
-            sets[name] = (DIGITS.inputs(images), labels)
+            sets[name] = (parallel.inputs(DIGITS, images), labels)
     rng = np.random.default_rng(PAPER_SEED)
     for name, (x, y) in list(sets.items()):
         sets[f"paper_{name}"] = paper.photographed(x, y, photographed, rng, paper.HELDOUT, refused=True)
     return sets
+
+
+def predicted(
+    predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """The model's outputs on each digit set: once, for `evaluate` and `calibrate_sure` alike."""
+    return {name: predictor.predict(x) for name, (x, _) in digits.items()}
 
 
 def evaluate(
@@ -85,17 +92,20 @@ def evaluate(
     digits: dict[str, tuple[np.ndarray, np.ndarray]],
     negatives: dict[str, np.ndarray],
     threshold: float = THRESHOLD,
+    outputs: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Accuracy and false rejection per digit set, rejection per negative source,
-    and the not-a-digit scores behind them (for the plot and the sweep)."""
+    and the not-a-digit scores behind them (for the plot and the sweep). `outputs`:
+    the digit sets' outputs where they are predicted already."""
+    outputs = predicted(predictor, digits) if outputs is None else outputs
     results: dict = {"threshold": threshold}
     scores: dict[str, np.ndarray] = {}
     for name in DIGIT_SETS:
         if name not in digits:
             results[name] = None
             continue
-        x, y = digits[name]
-        probabilities = predictor.predict(x)
+        _, y = digits[name]
+        probabilities = outputs[name]
         scores[name] = read_digits(probabilities, threshold)[1]
         results[name] = {"images": len(y), **Scores.of(probabilities, y, threshold).__dict__}
         if name != "mnist_test":
@@ -176,13 +186,13 @@ def sure_figures(outputs: np.ndarray, labels: np.ndarray, threshold: float, sure
 
 
 def calibrate_sure(
-    predictor: Predictor, digits: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float
+    outputs: dict[str, np.ndarray], digits: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float
 ) -> dict:
     """The lowest probability on SURE_GRID at which answers shown as sure are right
     SURE_RIGHT of the time on the calibration digits (the first half of MNIST's test set and
-    the photographed MNIST test digits), and the figures it gives on the rest."""
+    the photographed MNIST test digits), and the figures it gives on the rest; `outputs`:
+    the model's on each digit set (`predicted`)."""
     half = len(digits["mnist_test"][1]) // 2
-    outputs = {name: predictor.predict(x) for name, (x, _) in digits.items()}
     labels = {name: y for name, (_, y) in digits.items()}
     calibration = np.concatenate([outputs["mnist_test"][:half], outputs["paper_mnist_test"]])
     calibration_labels = np.concatenate([labels["mnist_test"][:half], labels["paper_mnist_test"]])
@@ -260,9 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         predictor = (
             LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)
         )
-    digits = digit_sets(DIGITS.inputs(mnist.x_test), mnist.y_test, args.usps, args.semeion)
-    results = without_scores(evaluate(predictor, digits, negatives, threshold))
-    calibration = calibrate_sure(predictor, digits, threshold)
+    digits = digit_sets(parallel.inputs(DIGITS, mnist.x_test), mnist.y_test, args.usps, args.semeion)
+    outputs = predicted(predictor, digits)
+    results = without_scores(evaluate(predictor, digits, negatives, threshold, outputs))
+    calibration = calibrate_sure(outputs, digits, threshold)
     results["sure"] = calibration["figures"]
     print(json.dumps(results, indent=2) if args.json else summary(results))
     if args.write_card:

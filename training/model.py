@@ -10,8 +10,6 @@ from keras import layers
 from app.core.preprocess import SIZE
 from app.core.tasks import DIGITS, FASHION
 
-DENSE_UNITS = 512  # the dense network's one hidden layer
-
 
 def _conv(x: keras.KerasTensor, filters: int, kernel: int) -> keras.KerasTensor:
     x = layers.Conv2D(filters, kernel, use_bias=False)(x)
@@ -32,12 +30,13 @@ def cnn() -> keras.Model:
     return keras.Model(inputs, outputs, name="digitpad_cnn")
 
 
-def dense() -> keras.Model:
-    """The tutorials' dense network: every pixel into one hidden layer of ReLU units.
-    It sees no strokes or shapes, only where ink is, which is what the CNN is compared with."""
+def dense(units: int) -> keras.Model:
+    """The tutorials' dense network: every pixel into one hidden layer of `units` ReLU units
+    (the recipe's DENSE_UNITS). It sees no strokes or shapes, only where ink is, which is
+    what the CNN is compared with."""
     inputs = keras.Input((SIZE, SIZE, 1), name="image")
     x = layers.Flatten()(inputs)
-    x = layers.Dense(DENSE_UNITS, activation="relu")(x)
+    x = layers.Dense(units, activation="relu")(x)
     x = layers.Dropout(0.3)(x)
     outputs = layers.Dense(DIGITS.outputs, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="dense")

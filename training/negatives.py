@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from app.core.tasks import DIGITS, FASHION_LABELS, NOT_A_DIGIT, SEVERAL_DIGITS
-from training import drawn, paper
+from training import drawn, paper, parallel
 from training.data import DataError, load_fashion
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -238,14 +238,16 @@ def training_negatives(
     fmnist = load_fashion(fashion_dir)
     trained_classes = tuple(c for c in range(10) if c not in HELDOUT_FASHION)
     parts = [
-        DIGITS.inputs(characters(fonts, counts.fonts, rng)),
-        DIGITS.inputs(stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
-        DIGITS.inputs(doodles(kinds, counts.doodles, rng)),
-        DIGITS.inputs(stroked_letters(TRAIN_GREEK, counts.greek, rng, GREEK_KEYS)),
-        DIGITS.inputs(scenes(kinds, TRAIN_HERSHEY, counts.scenes, rng)),
-        DIGITS.inputs(fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)),
+        parallel.inputs(DIGITS, characters(fonts, counts.fonts, rng)),
+        parallel.inputs(DIGITS, stroked_letters(TRAIN_HERSHEY, counts.strokes, rng)),
+        parallel.inputs(DIGITS, doodles(kinds, counts.doodles, rng)),
+        parallel.inputs(DIGITS, stroked_letters(TRAIN_GREEK, counts.greek, rng, GREEK_KEYS)),
+        parallel.inputs(DIGITS, scenes(kinds, TRAIN_HERSHEY, counts.scenes, rng)),
+        parallel.inputs(
+            DIGITS, fashion(fmnist.x_train, fmnist.y_train, trained_classes, counts.fashion, rng)
+        ),
     ]
-    several = DIGITS.inputs(numbers(mnist_train, counts.numbers, rng))
+    several = parallel.inputs(DIGITS, numbers(mnist_train, counts.numbers, rng))
     labels = np.r_[np.full(sum(map(len, parts)), NOT_A_DIGIT), np.full(len(several), SEVERAL_DIGITS)]
     return np.concatenate([*parts, several]), labels.astype(np.uint8)
 
@@ -255,25 +257,28 @@ def heldout_negatives(
 ) -> dict[str, np.ndarray]:
     """Held-out kinds of non-digit, by source name: what the rejection rate is measured on."""
     rng = np.random.default_rng(seed + 1)
-    sets = {}
+    made: dict[str, list[Image.Image] | np.ndarray] = {}  # drawn in turn, as they draw on `rng`
     for name, files in font_files(HELDOUT_FONTS).items():
-        sets[f"font:{name}"] = DIGITS.inputs(characters([files], per_source // 2, rng))
+        made[f"font:{name}"] = characters([files], per_source // 2, rng)
     for name in HELDOUT_HERSHEY:
-        sets[f"strokes:{name}"] = DIGITS.inputs(stroked_letters((name,), per_source // 2, rng))
+        made[f"strokes:{name}"] = stroked_letters((name,), per_source // 2, rng)
     for name in HELDOUT_GREEK:
-        sets[f"strokes:{name}"] = DIGITS.inputs(stroked_letters((name,), per_source // 2, rng, GREEK_KEYS))
+        made[f"strokes:{name}"] = stroked_letters((name,), per_source // 2, rng, GREEK_KEYS)
     for kind in HELDOUT_DOODLES:
-        sets[f"doodle:{kind}"] = DIGITS.inputs(doodles([kind], per_source // 2, rng))
-    sets["scenes:heldout"] = DIGITS.inputs(
-        scenes(list(HELDOUT_DOODLES), HELDOUT_HERSHEY, per_source // 2, rng)
-    )
+        made[f"doodle:{kind}"] = doodles([kind], per_source // 2, rng)
+    made["scenes:heldout"] = scenes(list(HELDOUT_DOODLES), HELDOUT_HERSHEY, per_source // 2, rng)
     fmnist = load_fashion(fashion_dir)
     for label in HELDOUT_FASHION:
-        images = fashion(fmnist.x_test, fmnist.y_test, (label,), per_source // 2, rng)
-        sets[f"fashion:{FASHION_LABELS[label]}"] = DIGITS.inputs(images)
+        made[f"fashion:{FASHION_LABELS[label]}"] = fashion(
+            fmnist.x_test, fmnist.y_test, (label,), per_source // 2, rng
+        )
+    # then preprocessed all at once, on every core
+    preprocessed = parallel.inputs(DIGITS, [image for images in made.values() for image in images])
+    ends = np.cumsum([len(images) for images in made.values()])
+    sets = dict(zip(made, np.split(preprocessed, ends[:-1]), strict=True))
     drawn_kinds = np.concatenate([x for name, x in sets.items() if not name.startswith("fashion")])
     sets["paper:heldout"], _ = paper.photographed(
         drawn_kinds, np.zeros(len(drawn_kinds), np.uint8), per_source // 2, rng, paper.HELDOUT
     )
-    sets["numbers:mnist_test"] = DIGITS.inputs(numbers(mnist_test, per_source, rng))
+    sets["numbers:mnist_test"] = parallel.inputs(DIGITS, numbers(mnist_test, per_source, rng))
     return sets

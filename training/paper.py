@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from app.core.errors import Refusal
-from app.core.preprocess import SIZE, to_model_input
+from app.core.preprocess import SIZE
+from training import parallel
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Style:
 
 
 TRAIN = Style(patterns=("plain", "waves", "grid", "ruled"), light=70, jpeg=(35, 95), blur=1.2, faint=0.3)
+UNDERLINE = 0.4  # the chance of a line under the digit
 REFUSED = 255  # the label of a photo the preprocessing found no ink in
 
 HELDOUT = Style(patterns=("dots", "hatch", "grid"), light=100, jpeg=(20, 60), blur=1.6, faint=0.4)
@@ -60,10 +61,15 @@ def _pattern(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np.
 
 
 def photograph(
-    digit: np.ndarray, rng: np.random.Generator, style: Style = TRAIN, underline: float = 0.4
+    digit: np.ndarray, rng: np.random.Generator, style: Style = TRAIN, underline: float = UNDERLINE
 ) -> Image.Image:
     """A uint8 white-on-black digit (MNIST's, or a number of them) as a grey photo or scan
     of it on paper; `underline` is the chance of a line under it."""
+    return Image.open(io.BytesIO(_photo_jpeg(digit, rng, style, underline)))
+
+
+def _photo_jpeg(digit: np.ndarray, rng: np.random.Generator, style: Style, underline: float) -> bytes:
+    """`photograph`'s JPEG file."""
     rows, cols = np.flatnonzero(digit.max(axis=1) > 30), np.flatnonzero(digit.max(axis=0) > 30)
     crop = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
     height = int(rng.integers(36, 96))
@@ -101,7 +107,7 @@ def photograph(
         image = image.filter(ImageFilter.GaussianBlur(blur))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(rng.integers(*style.jpeg)))
-    return Image.open(io.BytesIO(buffer.getvalue()))
+    return buffer.getvalue()
 
 
 def photographed(
@@ -116,16 +122,17 @@ def photographed(
     shared preprocessing again, with their labels. Those it finds no ink in are left out,
     or, with `refused`, kept as a blank input with the label REFUSED (an error to count)."""
     chosen = rng.choice(len(inputs), size=min(n, len(inputs)), replace=False)
+    # Photographed here, in turn (they draw on `rng`), and read on every core.
+    photos = [_photo_jpeg((255 * inputs[i]).astype(np.uint8), rng, style, UNDERLINE) for i in chosen]
     images, kept = [], []
-    for i in chosen:
-        try:
-            images.append(to_model_input(photograph((255 * inputs[i]).astype(np.uint8), rng, style)))
-        except Refusal:
+    for i, image in zip(chosen, parallel.photo_inputs(photos), strict=True):
+        if image is None:  # no ink found
             if not refused:
                 continue
             images.append(np.zeros((SIZE, SIZE), np.float32))
             kept.append(REFUSED)
             continue
+        images.append(image)
         kept.append(labels[i])
     x = np.stack(images) if images else np.zeros((0, SIZE, SIZE), np.float32)
     return x, np.asarray(kept, dtype=labels.dtype)

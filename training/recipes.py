@@ -9,20 +9,29 @@ about it and nothing it shares with the others. A new model is a new entry in RE
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 
 from app.core.inference import Predictor
 from app.core.preprocess import SIZE
 from app.core.tasks import DIGITS, FASHION, Task
-from training import augment, model, paper
+from training import paper, parallel
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven, looped_nine, open_four
-from training.evaluate import DIGIT_SETS, PAPER_IMAGES, calibrate_sure, digit_sets, evaluate, summary
+from training.evaluate import (
+    DIGIT_SETS,
+    PAPER_IMAGES,
+    calibrate_sure,
+    digit_sets,
+    evaluate,
+    predicted,
+    summary,
+)
 from training.negatives import (
     HELDOUT_DOODLES,
     HELDOUT_FASHION,
@@ -36,8 +45,12 @@ from training.negatives import (
 )
 from training.report import plot_confusion, plot_scores
 
+if TYPE_CHECKING:
+    import keras
+
 QUICK_TRAIN, QUICK_TEST = 2048, 1000  # --quick: the first images of each set
 QUICK_HELDOUT, HELDOUT = 100, 1000  # held-out non-digits of each source
+DENSE_UNITS = 512  # the dense network's one hidden layer
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,18 @@ class Recipe:
     explain: bool = False  # writes the layers model that /explain runs
 
 
+def later(module: str, name: str, *bound: Any) -> Callable[..., Any]:
+    """training.<module>.<name>, given `bound` before its own arguments, imported at its
+    first call. The networks and augmenters need Keras, which takes seconds to load: the
+    recipes do without it, and a command checks its arguments and data (the recipe's
+    `load`) first, so that a wrong folder fails at once."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(f"training.{module}"), name)(*bound, *args)
+
+    return call
+
+
 def load_digits(args: argparse.Namespace) -> Mnist:
     """MNIST, after checking that the non-digits' sources (Fashion-MNIST, fonts) are there."""
     mnist = load_mnist(args.data_dir)
@@ -100,11 +125,11 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         negatives_share = negatives_share * QUICK_TRAIN / len(mnist.x_train)
         european = european * QUICK_TRAIN // len(mnist.x_train)
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
-    x_train, x_test = DIGITS.inputs(x_train), DIGITS.inputs(x_test)
+    x_train, x_test = parallel.inputs(DIGITS, x_train), parallel.inputs(DIGITS, x_test)
     rng = np.random.default_rng(args.seed)
     makers = {1: european_one, 4: open_four, 7: european_seven, 9: looped_nine}
     drawn = [make(rng) for make in makers.values() for _ in range(european)]
-    x_drawn = DIGITS.inputs(drawn) if drawn else np.zeros((0, SIZE, SIZE), np.float32)
+    x_drawn = parallel.inputs(DIGITS, drawn) if drawn else np.zeros((0, SIZE, SIZE), np.float32)
     y_drawn = np.repeat(np.array(list(makers), np.uint8), european)
     x_negatives, y_negatives = (
         training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
@@ -149,8 +174,9 @@ def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out
     set, USPS and Semeion; rejection of each held-out kind of non-digit."""
     photographed = QUICK_HELDOUT if args.quick else PAPER_IMAGES
     digits = digit_sets(data.x_test, data.y_test, args.usps, args.semeion, photographed)
-    results = evaluate(litert, digits, data.sets, args.threshold)
-    calibration = calibrate_sure(litert, digits, args.threshold)
+    outputs = predicted(litert, digits)
+    results = evaluate(litert, digits, data.sets, args.threshold, outputs)
+    calibration = calibrate_sure(outputs, digits, args.threshold)
     results["sure"] = calibration["figures"]
     scores = results.pop("scores")
     mnist = results["mnist_test"]
@@ -183,6 +209,8 @@ def load_clothes(args: argparse.Namespace) -> Mnist:
     """Fashion-MNIST's IDX files from --fashion-dir where it exists, else Keras' download."""
     if args.fashion_dir.is_dir():
         return load_fashion(args.fashion_dir)
+    import keras
+
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
     except Exception as exc:  # the download's many failure types all mean the same here
@@ -259,8 +287,8 @@ RECIPES = {
             architecture="cnn",
             out=Path("models"),
             epochs=16,
-            build=model.cnn,
-            augment=augment.augmenter,
+            build=later("model", "cnn"),
+            augment=later("augment", "augmenter"),
             stretched=0.2,
             load=load_digits,
             prepare=prepare_digits,
@@ -272,11 +300,11 @@ RECIPES = {
             task=DIGITS,
             stem="dense",
             title="dense network",
-            architecture=f"dense: one hidden layer of {model.DENSE_UNITS} ReLU units",
+            architecture=f"dense: one hidden layer of {DENSE_UNITS} ReLU units",
             out=Path("models/dense"),
             epochs=24,
-            build=model.dense,
-            augment=augment.augmenter,
+            build=later("model", "dense", DENSE_UNITS),
+            augment=later("augment", "augmenter"),
             stretched=0.2,
             load=load_digits,
             prepare=prepare_digits,
@@ -291,10 +319,10 @@ RECIPES = {
             architecture="cnn, reading the image and its mirror image (averaged)",
             out=Path("models/fashion"),
             epochs=15,
-            build=model.fashion_cnn,
-            augment=augment.clothes_augmenter,
+            build=later("model", "fashion_cnn"),
+            augment=later("augment", "clothes_augmenter"),
             label_smoothing=0.1,
-            wrap=model.with_mirror,
+            wrap=later("model", "with_mirror"),
             load=load_clothes,
             prepare=prepare_clothes,
             evaluate=evaluate_clothes,

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from training.data import DataError
 from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, THRESHOLD
-from training.fitting import run
 from training.negatives import FASHION_DIR, Counts
 from training.recipes import QUICK_TEST, QUICK_TRAIN, RECIPES
 
@@ -148,11 +147,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     recipe = RECIPES[args.recipe]
-    try:  # before anything is trained: a wrong folder fails in one line
+    try:  # before anything is trained, or TensorFlow loaded: a wrong folder fails in one line, at once
         source = recipe.load(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from training.fitting import run  # TensorFlow and Keras
+
     run(recipe, args, source)
     return 0
 
