@@ -207,6 +207,33 @@ def test_every_pod_keeps_examples_in_the_database_the_secret_names():
     )
 
 
+LEARN = DEPLOY / "learn" / "finetune-job.yaml"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_finetune_job_is_valid_kubernetes(version):
+    for document in documents(LEARN):
+        k8s.validate(document, version, strict=True)
+
+
+def test_the_finetune_job_exports_trains_and_proposes_with_the_commands_and_secret_the_service_has():
+    [job] = documents(LEARN)
+    pod = job["spec"]["template"]["spec"]
+    container = only_container(pod)
+    assert container["image"] == f"digitpad-train:{project_version()}"
+    script = " ".join(container["args"])
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    for command in ("digitpad-data export", "digitpad-train", "digitpad-models add"):
+        assert command in script and command.split()[0] in scripts
+    assert "--extra-data" in script and "--init-from" in script
+    env = {item["name"]: item for item in container["env"]}
+    reference = env["DIGITPAD_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    assert reference["name"] == resource("Secret")["metadata"]["name"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert (ROOT / "Dockerfile.train").is_file()
+
+
 # KServe's InferenceService is a custom resource: Kubernetes' schemas do not know it, and
 # KServe's CRD ships on no package index. What is checked offline: its structure (this
 # schema, after KServe's v1beta1 API), and its predictor, a Kubernetes PodSpec with

@@ -26,6 +26,8 @@ from training import native_stderr_held
 from training.augment import stretch_some
 from training.data import Mnist
 from training.explain_export import CHECK_IMAGES, export_layers
+from training.extra import Extra
+from training.extra import accuracy as extra_accuracy
 from training.recipes import QUICK_TRAIN, Recipe
 from training.report import plot_history, versions
 
@@ -150,6 +152,18 @@ def output_meaning(task: Task) -> str:
     return f"softmax probabilities of the labels, in their order{rejects}"
 
 
+def collected(args: argparse.Namespace, recipe: Recipe, extra: Extra, litert: LiteRTPredictor) -> dict:
+    """The collected examples for the card: where from, the counts, and the share of those
+    held out read right, by this model and by the one it started from."""
+    inputs = extra.x_heldout.astype(np.float32) / 255
+    accuracy = {"candidate": extra_accuracy(litert.predict(inputs), extra.y_heldout, args.threshold)}
+    if args.init_from is not None and len(inputs):
+        start = LiteRTPredictor(args.init_from / f"{recipe.stem}.tflite")
+        accuracy["start"] = extra_accuracy(start.predict(inputs), extra.y_heldout, args.threshold)
+    print(f"collected examples held out ({len(inputs)}): {accuracy}", flush=True)
+    return {**extra.info, "heldout_accuracy": accuracy}
+
+
 def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     """Trains `recipe` as `args` say, on the data its `load` returned, and writes the
     model, its card and its plots to args.out."""
@@ -168,6 +182,9 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     validation = (data.x_train[:n_val, ..., None], targets(recipe, data.y_train[:n_val])) if n_val else None
 
     model = recipe.build()
+    if args.init_from is not None:  # a fine-tune: the same network, from its trained weights
+        start = keras.saving.load_model(args.init_from / f"{recipe.stem}.keras", compile=False)
+        model.set_weights(start.get_weights())
     steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
     loss, accuracy = loss_and_accuracy(recipe.label_smoothing)
@@ -190,6 +207,9 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     evaluation = recipe.evaluate(args, data, litert, out)
     history = read_history(out / "history.csv")
     plot_history(history, out / "learning_curves.png")
+    provenance = data.provenance
+    if data.extra is not None:
+        provenance = {**provenance, "extra": collected(args, recipe, data.extra, litert)}
 
     card = ModelCard.model_validate(
         {
@@ -220,7 +240,7 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
                 "validation_images": n_val,
                 **data.counts,
             },
-            "data": data.provenance,
+            "data": provenance,
             "versions": versions(),
             "files": {name: sha256(out / name) for name in files},
             "layers": layers,

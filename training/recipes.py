@@ -32,6 +32,7 @@ from training.evaluate import (
     predicted,
     summary,
 )
+from training.extra import Extra, load_extra
 from training.negatives import (
     HELDOUT_DOODLES,
     HELDOUT_FASHION,
@@ -64,6 +65,7 @@ class Data:
     sets: dict[str, np.ndarray]  # what the recipe's evaluation needs beyond the test set
     counts: dict[str, int]  # what the training set holds, for the card
     provenance: dict  # where it came from, for the card
+    extra: Extra | None = None  # what people taught (--extra-data): its held-out part judges the model
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def load_digits(args: argparse.Namespace) -> Mnist:
     load_fashion(args.fashion_dir)
     font_files(TRAIN_FONTS)
     font_files(HELDOUT_FONTS)
+    if args.extra_data is not None:
+        load_extra(args.extra_data, args.seed)
     return mnist
 
 
@@ -150,6 +154,12 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
     print(f"photographing {photos} of them on paper", flush=True)
     x_paper, y_paper = paper.photographed(x, y, photos, rng)
     x, y = np.concatenate([x, x_paper]), np.concatenate([y, y_paper])
+    extra = load_extra(args.extra_data, args.seed) if args.extra_data is not None else None
+    if extra is not None:  # already the model's inputs (the 28x28 it read): not preprocessed again
+        print(f"training on {len(extra.x_train)} collected examples x {args.extra_repeat}", flush=True)
+        x_extra = np.repeat(extra.x_train.astype(np.float32) / 255, args.extra_repeat, axis=0)
+        x = np.concatenate([x, x_extra])
+        y = np.concatenate([y, np.repeat(extra.y_train.astype(y.dtype), args.extra_repeat)])
     # Mixed, so that a validation share (the first --val-split) holds every source.
     order = np.random.default_rng(args.seed).permutation(len(x))
     counts = {
@@ -157,6 +167,7 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         "train_drawn_digits": len(x_drawn),
         "train_non_digits": len(x_negatives),
         "train_on_paper": len(x_paper),
+        **({"train_collected": len(extra.x_train)} if extra is not None else {}),
     }
     return Data(
         x_train=x[order],
@@ -166,6 +177,7 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         sets=heldout,
         counts=counts,
         provenance={**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
+        extra=extra,
     )
 
 

@@ -5,6 +5,8 @@ its model card and its plots to the recipe's folder.
     digitpad-train --recipe dense --data-dir ../shared/data/mnist   # the dense network, into models/dense/
     digitpad-train --recipe fashion                                  # the clothes CNN, into models/fashion/
     digitpad-train --quick --out /tmp/try                            # a smoke test: poor figures by design
+    digitpad-train --init-from models --extra-data /tmp/export --epochs 2 --learning-rate 2e-4 \
+        --data-dir ../shared/data/mnist --out /tmp/candidate             # fine-tuned on what people taught
 
 Every knob is a flag, with its default in the config below (the epochs and the folder
 are the recipe's), and the card records them all. Without --data-dir, MNIST comes from
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from training.data import DataError
 from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, THRESHOLD
+from training.extra import HELDOUT, MAX_PROFILE_SHARE
 from training.negatives import FASHION_DIR, Counts
 from training.recipes import QUICK_TEST, QUICK_TRAIN, RECIPES
 
@@ -39,6 +42,7 @@ PATIENCE = 10  # a safeguard: validation loss on a few thousand images is noisy 
 NEGATIVES = 1.0  # times Counts(): 19,000 non-digits
 PAPER = 15000  # about one in six
 EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, open 4s, crossed 7s, looped 9s; MNIST has few
+EXTRA_REPEAT = 10  # times each collected example is seen per epoch: a few hundred among 107,000
 DATASETS = {"mnist": "digits", "fashion": "fashion"}  # --dataset, the old spelling of --recipe
 
 
@@ -121,6 +125,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=THRESHOLD,
         help="digit recipes: not a digit when its probability is at least this (default: %(default)s)",
+    )
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start from the weights of the model in this folder (a fine-tune; e.g. models), not at random",
+    )
+    p.add_argument(
+        "--extra-data",
+        type=Path,
+        default=None,
+        help="digit recipes: examples people taught, as `digitpad-data export` writes them, trained on "
+        f"besides MNIST; {HELDOUT:.0%} of each profile's held out to judge the model, and no profile "
+        f"more than {MAX_PROFILE_SHARE:.0%} of the rest",
+    )
+    p.add_argument(
+        "--extra-repeat",
+        type=int,
+        default=EXTRA_REPEAT,
+        help="times each collected example is trained on per epoch (default: %(default)s)",
     )
     p.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="USPS test file, evaluation only")
     p.add_argument("--semeion", type=Path, default=DEFAULT_SEMEION, help="Semeion file, evaluation only")
