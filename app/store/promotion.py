@@ -2,7 +2,8 @@
 
     digitpad-models add FOLDER           keep a trained folder (card, .tflite, layers model) as a version
     digitpad-models list                 the versions, their figures, and which one serves
-    digitpad-models promote VERSION      serve it, if it passes the gate (--force: even if not)
+    digitpad-models promote VERSION      serve it, if it passes the gate (--force: even if not); latest:
+                                         the version added last
     digitpad-models rollback             serve the version promoted before the current one
 
 Running services pick a promotion up within DIGITPAD_MODEL_POLL_S, every worker and pod,
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("folder", type=Path)
     commands.add_parser("list", help="the versions, their figures, and which one serves")
     promote = commands.add_parser("promote", help="serve a version, if it passes the gate")
-    promote.add_argument("version")
+    promote.add_argument("version", help="a version, or latest: the one added last")
     promote.add_argument("--force", action="store_true", help="promote even if the gate refuses")
     commands.add_parser("rollback", help="serve the version promoted before the current one")
     args = parser.parse_args(argv)
@@ -170,6 +171,8 @@ def _run(args: argparse.Namespace, versions: Versions, examples: Examples, setti
             mark = "serving" if card.version == serving else ""
             print(f"| {card.version} | {card.created[:16]} | {' | '.join(shown)} | {mark} |")
     elif args.command == "promote":
+        if args.version == "latest":
+            args.version = versions.cards(name)[-1].version
         figures = gate(versions, examples, name, args.version, settings.backend)
         print(table(figures))
         failed = [f.name for f in figures if not f.passes]
