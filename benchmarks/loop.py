@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--profiles", type=int, default=10, help="users the first half is taught by")
+    parser.add_argument("--only-head", action="store_true", help="fine-tune the dense layers only")
     parser.add_argument(
         "--work", type=Path, default=None, help="where to keep everything (default: a new folder)"
     )

@@ -61,7 +61,15 @@ def test_a_folder_that_is_not_an_export_is_one_clear_error(tmp_path):
 def test_a_fine_tune_starts_from_the_served_weights_and_records_what_people_taught(tmp_path):
     export = exported(tmp_path / "export", [1, 1, 1, 1, 2, 2, 2, 2], ["7", "7", "1", "1", "4", "4", "0", "0"])
     out = tmp_path / "candidate"
-    command = [sys.executable, "-m", "training.train", "--quick", "--init-from", str(ROOT / "models")]
+    command = [
+        sys.executable,
+        "-m",
+        "training.train",
+        "--quick",
+        "--init-from",
+        str(ROOT / "models"),
+        "--only-head",
+    ]
     command += ["--extra-data", str(export), "--data-dir", str(MNIST_DIR), "--out", str(out)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -72,3 +80,14 @@ def test_a_fine_tune_starts_from_the_served_weights_and_records_what_people_taug
     assert card["training"]["init_from"] == str(ROOT / "models") and card["training"]["train_collected"] == 6
     # From the served weights, one quick epoch keeps most of MNIST (from random: ~50%).
     assert card["metrics"]["mnist_test"]["accuracy"] > 0.9
+    check = (
+        "import keras, numpy, sys; a, b = (keras.saving.load_model(p, compile=False) for p in sys.argv[1:]); "
+    )
+    check += "print(*(bool(numpy.array_equal(x, y)) for x, y in zip(a.get_weights(), b.get_weights())))"
+    same = subprocess.run(
+        [sys.executable, "-c", check, str(ROOT / "models" / "digitpad.keras"), str(out / "digitpad.keras")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout.split()
+    assert same[0] == "True" and same[-1] == "False"  # the first convolution kept, the output layer trained

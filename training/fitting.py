@@ -152,6 +152,12 @@ def output_meaning(task: Task) -> str:
     return f"softmax probabilities of the labels, in their order{rejects}"
 
 
+def _last_hidden_dense(model: keras.Model) -> int:
+    """The index of the dense layer before the output layer (where the head begins)."""
+    dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Dense)]
+    return dense[-2] if len(dense) > 1 else dense[-1]
+
+
 def collected(args: argparse.Namespace, recipe: Recipe, extra: Extra, litert: LiteRTPredictor) -> dict:
     """The collected examples for the card: where from, the counts, and the share of those
     held out read right, by this model and by the one it started from."""
@@ -185,6 +191,9 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     if args.init_from is not None:  # a fine-tune: the same network, from its trained weights
         start = keras.saving.load_model(args.init_from / f"{recipe.stem}.keras", compile=False)
         model.set_weights(start.get_weights())
+        if args.only_head:  # the features it learnt stay as they are: less drift on other hands
+            for layer in model.layers[: _last_hidden_dense(model)]:
+                layer.trainable = False
     steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
     loss, accuracy = loss_and_accuracy(recipe.label_smoothing)

@@ -133,6 +133,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="start from the weights of the model in this folder (a fine-tune; e.g. models), not at random",
     )
     p.add_argument(
+        "--only-head",
+        action="store_true",
+        help="with --init-from: train only the dense layers at the top, the convolutions as they are",
+    )
+    p.add_argument(
         "--extra-data",
         type=Path,
         default=None,
