@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         str(args.data_dir),
         "--out",
         str(candidate),
+        *(["--only-head"] if args.only_head else []),
     )
     assert train.returncode == 0
     now = step("fine-tune", now)
