@@ -134,3 +134,8 @@ def test_metrics_count_examples_and_the_confusions_people_correct(client):
     text = client.get("/metrics").text
     assert 'digitpad_examples_stored_total{kind="correction"}' in text
     assert 'digitpad_corrections_total{answer="7",label="2"}' in text
+
+
+def test_an_id_past_the_database_s_integers_is_a_422_not_an_overflow(client):
+    answer = client.delete("/examples/311505234535167654100992", headers=profile("x"))
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_request")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from app.store.tables import ModelVersionRow, PromotionRow
 
 log = logging.getLogger("digitpad")
 CARD = "model_card.json"
+VERSION = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")  # a folder's name, never a path
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class Versions:
         time. Refusal(UNKNOWN_MODEL) for a version it does not have."""
         if version == self.shipped_card(name).version:
             return self.shipped[name]
+        if not VERSION.match(version):
+            raise Refusal(Code.UNKNOWN_MODEL, f"no version {version!r} of {name}")
         target = self.cache / name / version
         if (target / CARD).is_file():
             return target

@@ -9,7 +9,7 @@ import base64
 from collections import Counter
 from typing import Literal, get_args
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.core.classifier import Classification
 from app.core.errors import Code, Refusal
@@ -47,6 +47,12 @@ PART_QUERY = Query(
     ge=0,
     description="for a number read by /read: which of its digits (from 0, left to right) the label is for; "
     "none: the whole drawing, as /predict reads it",
+)
+
+
+# A database's 64-bit integer: a larger id is a 422, not an overflow.
+EXAMPLE_ID = Path(
+    ge=1, le=2**63 - 1, description="the example's id, as POST /examples and GET /examples give it"
 )
 
 
@@ -156,11 +162,16 @@ async def forget(examples: ExamplesDep, profile: RequiredProfileDep, executor: E
 @router.delete(
     "/examples/{example}",
     status_code=204,
-    responses=documented(Problem, Code.BAD_PROFILE, Code.UNKNOWN_EXAMPLE, Code.STORE_UNAVAILABLE),
+    responses=documented(
+        Problem, Code.BAD_PROFILE, Code.INVALID_REQUEST, Code.UNKNOWN_EXAMPLE, Code.STORE_UNAVAILABLE
+    ),
     summary="Delete one example of your profile",
 )
 async def delete(
-    example: int, examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep
+    examples: ExamplesDep,
+    profile: RequiredProfileDep,
+    executor: ExecutorDep,
+    example: int = EXAMPLE_ID,
 ) -> Response:
     found = await asyncio.get_running_loop().run_in_executor(executor, examples.delete, profile, example)
     if not found:
