@@ -17,11 +17,33 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject
 # runtime and ahead-of-time compilers are 40 MB the image does not need.
 RUN cd /opt/venv/lib/python3.11/site-packages/ai_edge_litert \
  && rm -rf libLiteRtWebGpuAccelerator.so libLiteRt.so aot tools vendors
+# Some wheels' extension modules carry symbols only a debugger reads (uvloop's alone are
+# 11 MB). The libraries auditwheel vendored (*.libs) are left alone: patchelf rewrote their
+# headers, and stripped they no longer load.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends binutils >/dev/null \
+ && find /opt/venv -name '*.so' -type f -not -path '*.libs/*' -exec strip --strip-unneeded {} +
 # Of SciPy, reading numbers needs ndimage (connected components) and what it imports
 # (special, _lib): its other subpackages are 90 MB the image does not need.
+# The libraries vendored beside it that only those subpackages used go with them.
 RUN cd /opt/venv/lib/python3.11/site-packages/scipy \
  && rm -rf cluster datasets differentiate fft fftpack integrate interpolate io linalg misc odr optimize \
-           signal sparse spatial stats
+           signal sparse spatial stats \
+ && for library in ../scipy.libs/*; do \
+      grep -rlq --exclude="${library##*/}" "${library##*/}" . ../scipy.libs || rm "$library"; \
+    done
+# SQLAlchemy and Alembic: their test suites, and dialects of databases the service never uses.
+# Pillow: AVIF (not a format the service reads), fonts, colour management and Tk, with
+# the libraries only they load.
+RUN cd /opt/venv/lib/python3.11/site-packages \
+ && rm -rf sqlalchemy/testing alembic/testing sqlalchemy/dialects/mssql sqlalchemy/dialects/mysql \
+           sqlalchemy/dialects/oracle \
+           PIL/_avif.* PIL/_imagingft.* PIL/_imagingcms.* PIL/_imagingtk.* \
+           pillow.libs/libavif-* pillow.libs/libfreetype-* pillow.libs/libharfbuzz-* pillow.libs/libbrotli* \
+           pillow.libs/libpng16-* pillow.libs/liblcms2-*
+# What was stripped and pruned still loads, and reads every format the service takes.
+RUN python -c "import numpy, scipy.ndimage, ai_edge_litert.interpreter, uvloop, httptools, \
+sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite, alembic.command, psycopg, pydantic; \
+from PIL import features; assert all(map(features.check, ['jpg', 'webp', 'zlib'])); psycopg.pq.version()"
 
 # Runtime stage: no compilers, no pip cache, no tests, no training code or data.
 FROM python:3.11-slim

@@ -19,17 +19,10 @@ import sys
 
 from PIL import Image
 
+from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.drawing import STROKES
 from support.servers import CANVAS, start
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PORT = 8766
 BOX = (0.15, 0.1, 0.85, 0.9)  # where support.drawing puts digits, as fractions of the pad
 NUMBERS = ("2026", "42", "1704", "567", "10", "7420")
@@ -64,7 +57,7 @@ def capture(base_url: str, drawing: list[tuple[int, tuple[float, float, float, f
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         page.goto(base_url)
         pad = page.get_by_test_id("pad").bounding_box()

@@ -70,12 +70,12 @@ def panel_latency(base_url: str) -> list[float]:
     """ms from the pen lifting to the panel showing the finished drawing, one per digit."""
     from playwright.sync_api import expect, sync_playwright
 
-    from benchmarks.canvas_capture import CHROMIUM, CHROMIUM_ARGS
+    from support.browser import CHROMIUM, CHROMIUM_ARGS
     from support.drawing import STROKES
 
     latencies = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         page.goto(base_url)
         page.locator("#inside summary").click()

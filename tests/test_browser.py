@@ -16,18 +16,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.drawing import SHAPES, STROKES, draw, encode
 from support.paths import ROOT
 from support.servers import running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"viewport": {"width": 1100, "height": 800}}
 WIDE = {"viewport": {"width": 1280, "height": 800}}  # the look inside's overview fits one such screen

@@ -160,23 +160,29 @@ PEERS = (
 )
 
 
-def environment(peer: Peer, install: bool) -> Path | None:
-    """The bin folder of the peer's environment, made first where missing (when `install`)."""
-    if not peer.packages:
-        return Path(sys.executable).parent
-    folder = VENVS / peer.name
+def venv(name: str, packages: tuple[str, ...], install: bool) -> Path | None:
+    """The bin folder of .peers/<name>/ holding `packages`, made first where missing (when
+    `install`)."""
+    folder = VENVS / name
     marker = folder / "installed.txt"  # what was installed: a changed list installs again
-    wanted = "\n".join((*peer.packages, *COMMON))
+    wanted = "\n".join(packages)
     if marker.is_file() and marker.read_text() == wanted:
         return folder / "bin"
     if not install:
         return None
-    print(f"installing {peer.title} into {folder} ...", flush=True)
+    print(f"installing {', '.join(packages)} into {folder} ...", flush=True)
     python = shutil.which("python3.11") or sys.executable
     subprocess.run([python, "-m", "venv", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "pip"), "install", "--quiet", *peer.packages, *COMMON], check=True)
+    subprocess.run([str(folder / "bin" / "pip"), "install", "--quiet", *packages], check=True)
     marker.write_text(wanted)
     return folder / "bin"
+
+
+def environment(peer: Peer, install: bool) -> Path | None:
+    """The bin folder of the peer's environment: the repository's own for digitpad."""
+    if not peer.packages:
+        return Path(sys.executable).parent
+    return venv(peer.name, (*peer.packages, *COMMON), install)
 
 
 def version(bin: Path, distribution: str) -> str:

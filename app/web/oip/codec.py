@@ -31,22 +31,18 @@ NUMPY_TYPES = {"FP32": "<f4", "INT32": "<i4", "BOOL": "?"}  # and BYTES, packed 
 
 
 def input_metadata(model: Classifier) -> list[TensorMetadata]:
+    """The one input listed: perf_analyzer and typed clients send every input listed, so `image`
+    (the model's own inputs, preprocessed elsewhere) is named in its parameters instead."""
     return [
-        TensorMetadata(
-            name=IMAGE,
-            datatype="FP32",
-            shape=[-1, SIZE, SIZE, 1],
-            parameters={"meaning": f"model inputs: {model.task.input_meaning}; send this or image_bytes"},
-        ),
         TensorMetadata(
             name=IMAGE_BYTES,
             datatype="BYTES",
-            shape=[-1],
+            shape=[-1, 1],
             parameters={
-                "meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), preprocessed as /predict "
-                "does; send this or image"
+                "meaning": "encoded images (PNG, JPEG, WebP, GIF, BMP), one per row, preprocessed as "
+                f"/predict does; or send {IMAGE}, FP32 [-1, {SIZE}, {SIZE}, 1]: {model.task.input_meaning}"
             },
-        ),
+        )
     ]
 
 
@@ -107,14 +103,15 @@ def parse(body: bytes, header_length: str | None) -> tuple[InferenceRequest, mem
 
 def batch_size(tensor: RequestInput, max_batch: int) -> int:
     """The batch size from the shape, checked before any data is read."""
-    expected = {IMAGE: ("FP32", [SIZE, SIZE, 1]), IMAGE_BYTES: ("BYTES", [])}
+    # Encoded images: one per row ([n, 1], as Triton batches strings) or a plain list ([n]).
+    expected = {IMAGE: ("FP32", ([SIZE, SIZE, 1],)), IMAGE_BYTES: ("BYTES", ([1], []))}
     if tensor.name not in expected:
-        raise Refusal(Code.BAD_INPUT_NAME, f"unknown input {tensor.name!r}: send {IMAGE} or {IMAGE_BYTES}")
-    datatype, item_shape = expected[tensor.name]
+        raise Refusal(Code.BAD_INPUT_NAME, f"unknown input {tensor.name!r}: send {IMAGE_BYTES} or {IMAGE}")
+    datatype, item_shapes = expected[tensor.name]
     if tensor.datatype != datatype:
         raise Refusal(Code.BAD_DATATYPE, f"input {tensor.name} must be {datatype}, not {tensor.datatype}")
-    if len(tensor.shape) != 1 + len(item_shape) or tensor.shape[1:] != item_shape or tensor.shape[0] < 1:
-        shape = [-1, *item_shape]
+    if not tensor.shape or tensor.shape[1:] not in item_shapes or tensor.shape[0] < 1:
+        shape = [-1, *item_shapes[0]]
         raise Refusal(
             Code.BAD_SHAPE, f"input {tensor.name} must have shape {shape} (n >= 1), not {tensor.shape}"
         )
@@ -182,14 +179,13 @@ def images(tensor: RequestInput, n: int, binary: memoryview | None) -> list[byte
                 f"binary BYTES data does not hold the {n} elements of shape {tensor.shape}",
             )
         return found
-    if (
-        not isinstance(tensor.data, list)
-        or len(tensor.data) != n
-        or not all(isinstance(d, str) for d in tensor.data)
-    ):
+    data = tensor.data
+    if isinstance(data, list) and all(isinstance(row, list) and len(row) == 1 for row in data):
+        data = [row[0] for row in data]  # nested as the shape [n, 1]
+    if not isinstance(data, list) or len(data) != n or not all(isinstance(d, str) for d in data):
         raise Refusal(Code.BAD_DATA, f"input {tensor.name}: data must be {n} base64 strings")
     try:
-        return [base64.b64decode(item, validate=True) for item in tensor.data]
+        return [base64.b64decode(item, validate=True) for item in data]
     except (binascii.Error, ValueError) as exc:
         raise Refusal(Code.BAD_BASE64, f"input {tensor.name}: data must be base64 strings") from exc
 
