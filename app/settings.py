@@ -14,6 +14,15 @@ from app.core.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "digits"  # the digit model, in model_dir itself; the others in sub-folders
+# Each worker holds its models (~190 MB): more cores than this are for more processes or pods.
+MAX_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on (a container's cpuset, not the host's),
+    at most MAX_WORKERS: one process runs Python on one core at a time."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -95,7 +104,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     # PORT too, as container platforms set it.
     port: int = Field(8000, validation_alias=AliasChoices("DIGITPAD_PORT", "PORT"))
-    workers: int = Field(1, ge=1)
+    workers: int = Field(
+        default_factory=default_workers,
+        ge=1,
+        description=f"worker processes: by default one per core this process may use, at most {MAX_WORKERS}",
+    )
+    inline_pixels: int = Field(
+        512 * 512,
+        ge=0,
+        description="images up to this many pixels are read on the event loop, where a thread hop would "
+        "cost as much as the reading; larger ones in a thread pool (0: every one)",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS; none by default"

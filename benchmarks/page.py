@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drawings", type=int, default=20)
     parser.add_argument("--url", help="a running digitpad; by default one is started")
     args = parser.parse_args(argv)
-    with nullcontext(None) if args.url else running_server() as server:
+    with nullcontext(None) if args.url else running_server(workers=None) as server:
         url = args.url or server.url
         found, sent = latencies(url, args.drawings)
     print(f"page requests sent, by content type: {sent}")

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory() as folder,
         open(os.devnull, "w") as quiet,
-        running_server(quiet, DIGITPAD_LOG_LEVEL="info") as server,
+        running_server(quiet, workers=None, DIGITPAD_LOG_LEVEL="info") as server,
     ):
         data = input_data(Path(folder))
         for batch in (int(b) for b in args.batches.split(",")):

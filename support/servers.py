@@ -53,11 +53,15 @@ class Server(NamedTuple):
 
 
 @contextmanager
-def running_server(log: IO[str] | None = None, **environment: str) -> Iterator[Server]:
-    """A real uvicorn process on 127.0.0.1, as `digitpad-serve` starts it; its standard
-    error to `log` if given."""
+def running_server(
+    log: IO[str] | None = None, workers: int | None = 1, **environment: str
+) -> Iterator[Server]:
+    """A real `digitpad-serve` on 127.0.0.1; its standard error to `log` if given. One
+    worker unless `workers` says how many (None: the service's default, one per core): a
+    test's figures (memory, counts, log lines) are a process's, whatever the machine."""
     port = free_port()
-    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", **environment}
+    pinned = {} if workers is None else {"DIGITPAD_WORKERS": str(workers)}
+    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", **pinned, **environment}
     process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env, stderr=log)
     server = Server(f"http://127.0.0.1:{port}", port, process)
     try:

@@ -45,7 +45,13 @@ NORMAL_PNG = encode(draw(7))
 def logged_server(tmp_path: Path, **environment: str) -> Iterator[tuple[Server, Path]]:
     """A real digitpad-serve process, and the file its log goes to."""
     port = free_port()
-    env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "info", **environment}
+    env = {
+        **os.environ,
+        "DIGITPAD_PORT": str(port),
+        "DIGITPAD_LOG_LEVEL": "info",
+        "DIGITPAD_WORKERS": "1",  # the limits under test are a process's
+        **environment,
+    }
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(

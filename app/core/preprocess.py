@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageStat
 from scipy import ndimage
 
 from app.core import paper
@@ -95,15 +95,19 @@ def _grey(image: Image.Image, flatten: Callable[[Image.Image], Image.Image] = _f
     return image if image.mode == "L" else image.convert("L")
 
 
-def _paper_level(grey: Image.Image, low: int, high: int) -> int:
+def _share(mask: np.ndarray) -> float:
+    """The share of true values: a count, cheaper than a mean of booleans and equal to it."""
+    return np.count_nonzero(mask) / mask.size
+
+
+def _paper_level(pixels: np.ndarray, low: int, high: int) -> int:
     """The grey level of the paper: dark or light, whichever covers less of the
     image and its border is ink. Counting the whole image as well as the border
     keeps a digit that fills its frame (Semeion's are stretched to) from being
     taken for the paper."""
     middle = (low + high) // 2 + 1
-    pixels = np.asarray(grey)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    dark_share = (np.mean(pixels < middle) + np.mean(border < middle)) / 2
+    dark_share = (_share(pixels < middle) + _share(border < middle)) / 2
     light_paper = dark_share < 0.5
     paper_border = border[border >= middle] if light_paper else border[border < middle]
     if paper_border.size:
@@ -119,11 +123,11 @@ def _without_ruled_lines(distance: np.ndarray) -> np.ndarray:
     if min(distance.shape) < MIN_RULED_SIDE:
         return distance
     cleaned = distance
+    mask = distance >= MIN_CONTRAST
     for axis in (1, 0):  # rows, then columns
-        mask = distance >= MIN_CONTRAST
-        lines = mask.mean(axis=axis) >= RULED_COVERAGE
-        starts = np.flatnonzero(lines & ~np.r_[False, lines[:-1]])
-        if len(starts) < MIN_RULED_LINES:
+        lines = np.count_nonzero(mask, axis=axis) / mask.shape[axis] >= RULED_COVERAGE
+        runs = int(lines[0]) + np.count_nonzero(lines[1:] & ~lines[:-1])  # each line's first row
+        if runs < MIN_RULED_LINES:
             continue
         along = distance.T if axis == 0 else distance
         level = np.median(along[lines][along[lines] >= MIN_CONTRAST])
@@ -144,15 +148,14 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     assert isinstance(low, int) and isinstance(high, int)
     if high - low < MIN_CONTRAST:
         raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
-    level = _paper_level(grey, low, high)
     pixels = np.asarray(grey)
+    level = _paper_level(pixels, low, high)
     if paper.is_photo(pixels, level):
         ink = paper.photo_ink(pixels)
         if not ink.any():
             raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
         return ink
-    distance = np.asarray(ImageChops.difference(grey, Image.new("L", grey.size, level)))
-    distance = _without_ruled_lines(distance)
+    distance = _without_ruled_lines(np.maximum(pixels, level) - np.minimum(pixels, level))
     strongest = int(distance.max())
     if strongest < MIN_CONTRAST:
         raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
@@ -187,18 +190,25 @@ def _resize(ink: np.ndarray, longer_side: int) -> np.ndarray:
 
 def _stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width in pixels: twice the inked area over its boundary length."""
-    mask = np.pad(ink > 0.5, 1)
+    mask = _padded(ink > 0.5, 1)
     interior = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
     area = int(mask.sum())
     boundary = area - int(interior.sum())
     return 2 * area / boundary if boundary else float(max(ink.shape))
 
 
+def _padded(values: np.ndarray, width: int) -> np.ndarray:
+    """`values` with `width` zeros all round: np.pad's result, without its overhead."""
+    padded = np.zeros((values.shape[0] + 2 * width, values.shape[1] + 2 * width), values.dtype)
+    padded[width : width + values.shape[0], width : width + values.shape[1]] = values
+    return padded
+
+
 def _dilate(ink: np.ndarray, radius: int) -> np.ndarray:
     """Grey-level dilation by a (2r+1) square, as two separable running maxima."""
     height, width = ink.shape
     size = 2 * radius + 1
-    padded = np.pad(ink, radius)
+    padded = _padded(ink, radius)
     rows = np.maximum.reduce([padded[i : i + height] for i in range(size)])
     return np.maximum.reduce([rows[:, j : j + width] for j in range(size)])
 
@@ -209,7 +219,7 @@ def _thicken(detail: np.ndarray) -> np.ndarray:
     radius = math.ceil((MIN_STROKE / scale - _stroke_width(detail)) / 2)
     if radius <= 0:
         return detail
-    return _dilate(np.pad(detail, radius), radius)
+    return _dilate(_padded(detail, radius), radius)
 
 
 def _centre_by_mass(digit: np.ndarray) -> np.ndarray:

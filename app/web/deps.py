@@ -1,6 +1,6 @@
 """What the routes depend on, as FastAPI dependencies: the model registry and the model
-?model= names in it, the layers model /explain runs, the pool that classifies off the
-event loop, the settings, the examples' store and the profile a request names (all set
+?model= names in it, the layers model /explain runs, where CPU-bound work runs
+(app.web.work), the settings, the examples' store and the profile a request names (all set
 up by app.web.main).
 
 They are coroutines because they only look things up: FastAPI runs a plain `def`
@@ -9,7 +9,6 @@ dependency in a worker thread, which costs more than the lookup itself."""
 from __future__ import annotations
 
 import re
-from concurrent.futures import Executor
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -21,6 +20,7 @@ from app.core.registry import Registry
 from app.settings import Settings
 from app.store.examples import Examples
 from app.store.profiles import Profiles
+from app.web.work import Work
 
 MODEL_QUERY = Query(
     None,
@@ -47,8 +47,8 @@ async def explainer(request: Request, model: Annotated[Classifier, Depends(digit
     return request.app.state.registry.explainer(model)
 
 
-async def executor(request: Request) -> Executor:
-    return request.app.state.executor
+async def work(request: Request) -> Work:
+    return request.app.state.work
 
 
 async def settings(request: Request) -> Settings:
@@ -89,7 +89,7 @@ async def required_profile(named: Annotated[str | None, Depends(profile)]) -> st
 RegistryDep = Annotated[Registry, Depends(registry)]
 ClassifierDep = Annotated[Classifier, Depends(classifier)]
 DigitClassifierDep = Annotated[Classifier, Depends(digit_classifier)]
-ExecutorDep = Annotated[Executor, Depends(executor)]
+WorkDep = Annotated[Work, Depends(work)]
 ExplainerDep = Annotated[Explainer, Depends(explainer)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 ExamplesDep = Annotated[Examples, Depends(examples)]

@@ -37,6 +37,7 @@ from app.web.middleware.server_errors import ServerErrors
 from app.web.oip import routes as oip
 from app.web.routes import examples, page, reading, service
 from app.web.schemas import PredictRequest
+from app.web.work import Work
 
 log = logging.getLogger("digitpad")
 # Request bodies the routes read themselves (several content types), documented by reference.
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
-            app.state.executor = executor
+            app.state.work = Work(executor, settings.inline_pixels)
             yield
         if follower is not None:
             follower.stop()

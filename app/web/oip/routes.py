@@ -9,14 +9,12 @@ one tensor each. Errors are the protocol's `{"error": ...}`, with the API's stab
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.core.errors import Code, Refusal
 from app.web import metrics
-from app.web.deps import ExecutorDep, RegistryDep, SettingsDep
+from app.web.deps import RegistryDep, SettingsDep, WorkDep
 from app.web.oip import codec
 from app.web.oip.types import (
     IMAGE,
@@ -164,7 +162,7 @@ async def infer(
     name: str,
     request: Request,
     registry: RegistryDep,
-    executor: ExecutorDep,
+    work: WorkDep,
     settings: SettingsDep,
     version: str | None = None,
 ) -> Response:
@@ -176,11 +174,17 @@ async def infer(
     n = codec.batch_size(tensor, settings.max_batch)
     data = codec.binary_data(tensor, binary)
     wanted = codec.wanted_outputs(inference, model)
-    loop = asyncio.get_running_loop()
     if tensor.name == IMAGE:
-        results = await loop.run_in_executor(executor, model.classify_inputs, codec.floats(tensor, n, data))
+        inputs = codec.floats(tensor, n, data)
+        results = (
+            model.classify_inputs(inputs) if n == 1 else await work.pooled(model.classify_inputs, inputs)
+        )
     else:
-        results = await loop.run_in_executor(executor, model.classify_many, codec.images(tensor, n, data))
+        images = codec.images(tensor, n, data)
+        if n == 1 and work.small(images[0]):  # as /predict reads it
+            results = model.classify_many(images)
+        else:
+            results = await work.pooled(model.classify_many, images)
     if settings.metrics:
         metrics.record_answers(model.name, model.version, results)
     answer, json_length = codec.encode(inference, wanted, model, results)

@@ -4,7 +4,6 @@ profile uses them (app.store.profiles)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections import Counter
 from typing import Literal, get_args
@@ -20,10 +19,10 @@ from app.web import bodies, metrics
 from app.web.deps import (
     DigitClassifierDep,
     ExamplesDep,
-    ExecutorDep,
     ProfilesDep,
     RequiredProfileDep,
     SettingsDep,
+    WorkDep,
 )
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import ExampleList, Forgotten, Problem, StoredExample
@@ -98,13 +97,13 @@ async def store(
     examples: ExamplesDep,
     profiles: ProfilesDep,
     profile: RequiredProfileDep,
-    executor: ExecutorDep,
+    work: WorkDep,
     settings: SettingsDep,
     label: Label = LABEL_QUERY,
     kind: Literal["example", "correction"] = KIND_QUERY,
     part: int | None = PART_QUERY,
 ) -> Response:
-    def work(source: Source) -> Stored:
+    def keep(source: Source) -> Stored:
         # Read as the person saw it read (with their examples), for the model's answer and the part.
         known = profiles.get(profile, classifier)
         if part is None:
@@ -127,7 +126,7 @@ async def store(
         )
 
     source = await bodies.image_source(request)
-    stored = await asyncio.get_running_loop().run_in_executor(executor, work, source)
+    stored = await work.pooled(keep, source)
     if settings.metrics:
         metrics.record_example(kind, stored.answer, label)
     answer = _shown(stored)
@@ -140,8 +139,8 @@ async def store(
     responses=documented(Problem, Code.BAD_PROFILE, Code.STORE_UNAVAILABLE),
     summary="Your profile's examples, oldest first, and how many of each label",
 )
-async def listed(examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep) -> ExampleList:
-    kept = await asyncio.get_running_loop().run_in_executor(executor, examples.kept, profile)
+async def listed(examples: ExamplesDep, profile: RequiredProfileDep, work: WorkDep) -> ExampleList:
+    kept = await work.pooled(examples.kept, profile)
     return ExampleList(
         examples=[_shown(example) for example in kept],
         counts=dict(Counter(LABELS[example.label] for example in kept)),
@@ -154,8 +153,8 @@ async def listed(examples: ExamplesDep, profile: RequiredProfileDep, executor: E
     responses=documented(Problem, Code.BAD_PROFILE, Code.STORE_UNAVAILABLE),
     summary="Forget my handwriting: delete every example of your profile",
 )
-async def forget(examples: ExamplesDep, profile: RequiredProfileDep, executor: ExecutorDep) -> Forgotten:
-    deleted = await asyncio.get_running_loop().run_in_executor(executor, examples.forget, profile)
+async def forget(examples: ExamplesDep, profile: RequiredProfileDep, work: WorkDep) -> Forgotten:
+    deleted = await work.pooled(examples.forget, profile)
     return Forgotten(deleted=deleted)
 
 
@@ -170,10 +169,10 @@ async def forget(examples: ExamplesDep, profile: RequiredProfileDep, executor: E
 async def delete(
     examples: ExamplesDep,
     profile: RequiredProfileDep,
-    executor: ExecutorDep,
+    work: WorkDep,
     example: int = EXAMPLE_ID,
 ) -> Response:
-    found = await asyncio.get_running_loop().run_in_executor(executor, examples.delete, profile, example)
+    found = await work.pooled(examples.delete, profile, example)
     if not found:
         raise Refusal(Code.UNKNOWN_EXAMPLE, f"your profile has no example {example}")
     return Response(status_code=204)

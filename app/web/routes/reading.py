@@ -3,11 +3,7 @@ and /explain (the look inside)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import Callable
-from concurrent.futures import Executor
-from typing import TypeVar
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
@@ -22,11 +18,11 @@ from app.web import bodies, metrics
 from app.web.deps import (
     ClassifierDep,
     DigitClassifierDep,
-    ExecutorDep,
     ExplainerDep,
     ProfileDep,
     ProfilesDep,
     SettingsDep,
+    WorkDep,
 )
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import (
@@ -40,15 +36,9 @@ from app.web.schemas import (
 )
 
 router = APIRouter()
-T = TypeVar("T")
 MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST, Code.BAD_PROFILE)
 DIGIT_MODEL_CODES = (*MODEL_CODES, Code.NOT_A_DIGIT_MODEL)
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
-
-
-async def _in_pool(executor: Executor, work: Callable[[Source], T], data: Source) -> T:
-    """CPU-bound work off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(executor, work, data)
 
 
 def _answer(result: Classification, include_input: bool) -> dict:
@@ -106,16 +96,18 @@ def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Respo
 async def predict(
     request: Request,
     classifier: ClassifierDep,
-    executor: ExecutorDep,
+    work: WorkDep,
     settings: SettingsDep,
     profiles: ProfilesDep,
     profile: ProfileDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    def work(source: Source) -> Classification:
+    def classify(source: Source) -> Classification:
         return classifier.classify(source, profiles.get(profile, classifier) if profile else None)
 
-    result = await _in_pool(executor, work, await bodies.image_source(request))
+    # A profile's examples come from the database, which may keep it waiting: in the pool.
+    run = work.pooled if profile else work.reading
+    result = await run(classify, await bodies.image_source(request))
     _count(settings, classifier, [result])
     return _json(_prediction(classifier, result, include_input))
 
@@ -130,16 +122,17 @@ async def predict(
 async def read(
     request: Request,
     classifier: DigitClassifierDep,
-    executor: ExecutorDep,
+    work: WorkDep,
     settings: SettingsDep,
     profiles: ProfilesDep,
     profile: ProfileDep,
     include_input: bool = INCLUDE_INPUT,
 ) -> Response:
-    def work(source: Source) -> NumberReading:
+    def read(source: Source) -> NumberReading:
         return classifier.read(source, profiles.get(profile, classifier) if profile else None)
 
-    reading = await _in_pool(executor, work, await bodies.image_source(request))
+    run = work.pooled if profile else work.reading
+    reading = await run(read, await bodies.image_source(request))
     _count(settings, classifier, [result for _, result in reading.digits])
     return _json(
         Reading(
@@ -171,9 +164,10 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered",
 )
 async def explain(
-    request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, executor: ExecutorDep
+    request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, work: WorkDep
 ) -> Response:
-    result = await _in_pool(executor, explainer.explain, await bodies.image_source(request))
+    # In the pool whatever its size: every layer's images and the occlusion take ~20 ms.
+    result = await work.pooled(explainer.explain, await bodies.image_source(request))
     layers = [
         LayerActivations(
             **shown.layer.model_dump(),
