@@ -57,9 +57,9 @@ def cpu_per_request(port: int, pid: int, request: bytes, total: int, concurrency
 
 def record(pid: int, seconds: int, form: str, out: Path) -> subprocess.Popen:
     py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    sampling = ["--rate", "200", "--duration", str(seconds), "--format", form, "--output", str(out)]
     return subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--subprocesses", "--threads", "--nonblocking"]
-        + ["--rate", "200", "--duration", str(seconds), "--format", form, "--output", str(out)],
+        [py_spy, "record", "--pid", str(pid), "--subprocesses", "--threads", "--nonblocking", *sampling],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -52,7 +52,9 @@ def test_by_default_a_worker_per_usable_core_at_most_four(monkeypatch):
     monkeypatch.delenv("DIGITPAD_WORKERS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
     assert Settings().workers == MAX_WORKERS == 4
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})  # a container's cpuset, not the host's cores
+    monkeypatch.setattr(
+        os, "sched_getaffinity", lambda pid: {3}
+    )  # a container's cpuset, not the host's cores
     assert Settings().workers == 1
     monkeypatch.setenv("DIGITPAD_WORKERS", "3")
     assert Settings().workers == 3
