@@ -32,7 +32,7 @@ from uvicorn_worker import UvicornWorker
 
 from app.core.classifier import Classifier
 from app.settings import Settings, SettingsError, environment_variable, get_settings
-from app.web.head_limits import HeadLimitsProtocol
+from app.web.protocol import HttpProtocol
 
 log = logging.getLogger("digitpad")
 APP = "app.web.main:app"
@@ -65,7 +65,7 @@ def _options(settings: Settings) -> dict:
         "port": settings.port,
         "log_level": settings.log_level,
         "access_log": False,  # app.web.middleware logs one line per request, with its latency
-        "http": HeadLimitsProtocol,
+        "http": HttpProtocol,
         "timeout_keep_alive": settings.keep_alive_s,
     }
 
@@ -73,7 +73,7 @@ def _options(settings: Settings) -> dict:
 class Worker(UvicornWorker):
     """A gunicorn worker that runs uvicorn as a single-process digitpad-serve does."""
 
-    CONFIG_KWARGS: ClassVar[dict] = {"loop": "auto", "http": HeadLimitsProtocol, "access_log": False}
+    CONFIG_KWARGS: ClassVar[dict] = {"loop": "auto", "http": HttpProtocol, "access_log": False}
 
     def init_process(self) -> None:
         # A worker whose master is killed (SIGKILL: no chance to stop its workers) would

@@ -67,7 +67,7 @@ def configurations() -> list[Configuration]:
                 "--port",
                 "{port}",
                 "--http",
-                "app.serve:HeadLimitsProtocol",
+                "app.serve:HttpProtocol",
                 "--no-access-log",
                 "--log-level",
                 "warning",

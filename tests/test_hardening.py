@@ -33,7 +33,7 @@ from app.settings import Settings
 from app.web.main import create_app
 from app.web.middleware.access_log import printable
 from support.drawing import draw, encode
-from support.servers import ROOT, Server, free_port, wait_ready
+from support.servers import ROOT, Server, free_port, running_server, wait_ready
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; SO_REUSEPORT workers")
 
@@ -439,3 +439,43 @@ def test_the_model_card_served_names_no_folder_and_no_library_version(client):
     card = client.get("/model").json()
     assert card["versions"] == {} and "/" not in json.dumps(card["data"])
     assert card["version"] and card["metrics"]["mnist_test"]["accuracy"] > 0.99
+
+
+def writes(pid: int) -> int:
+    """The write system calls a process has made (Linux's /proc/PID/io: a socket's too)."""
+    return next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines()
+        if line.startswith("syscw")
+    )
+
+
+@linux_only
+def test_an_answer_is_one_write_and_a_client_that_expects_100_continue_gets_it_first():
+    """The head and the body of an answer leave in one write (uvicorn wrote them apart: two
+    system calls, two packets); the interim 100 Continue is not held back with it."""
+    png = encode(draw(7))
+    with running_server() as server, socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        head = (
+            f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: {len(png)}\r\n"
+        )
+        sock.sendall(head.encode() + b"Expect: 100-continue\r\n\r\n")
+        assert sock.recv(1024) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(png)
+        answer = b""
+        while not answer.endswith(b"}"):
+            answer += sock.recv(65536)
+        before = writes(server.process.pid)
+        for _ in range(20):
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            health = b""
+            while not health.endswith(b"}"):
+                health += sock.recv(65536)
+        written = writes(server.process.pid) - before
+        sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        headed = sock.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and b"x-content-type-options: nosniff" in head
+    assert json.loads(body)["digit"] == 7
+    assert written <= 22, f"{written} writes for 20 answers"
+    assert headed.startswith(b"HTTP/1.1 200 OK") and headed.endswith(b"\r\n\r\n")
