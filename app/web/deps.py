@@ -9,9 +9,11 @@ dependency in a worker thread, which costs more than the lookup itself."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from pydantic import TypeAdapter, ValidationError
 
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
@@ -73,11 +75,15 @@ PROFILE_HEADER = Header(
 )
 
 
+def _checked_profile(named: str | None) -> str | None:
+    if named is not None and not PROFILE_ID.match(named):
+        raise Refusal(Code.BAD_PROFILE, "the Digitpad-Profile header must be 16-128 letters, digits, - and _")
+    return named
+
+
 async def profile(digitpad_profile: str | None = PROFILE_HEADER) -> str | None:
     """The profile the request names, if any."""
-    if digitpad_profile is not None and not PROFILE_ID.match(digitpad_profile):
-        raise Refusal(Code.BAD_PROFILE, "the Digitpad-Profile header must be 16-128 letters, digits, - and _")
-    return digitpad_profile
+    return _checked_profile(digitpad_profile)
 
 
 async def required_profile(named: Annotated[str | None, Depends(profile)]) -> str:
@@ -96,3 +102,68 @@ ExamplesDep = Annotated[Examples, Depends(examples)]
 ProfilesDep = Annotated[Profiles, Depends(profiles)]
 ProfileDep = Annotated[str | None, Depends(profile)]
 RequiredProfileDep = Annotated[str, Depends(required_profile)]
+
+
+# The reading routes (/predict, /read) take what they need from the request themselves:
+# FastAPI's dependency resolution cost them 0.4 ms of CPU a request, a fifth of reading the
+# page's drawing (docs/benchmarks.md). Same names, rules and errors; documented here.
+INCLUDE_INPUT_DESCRIPTION = "also return the 28x28 image the model saw"
+READING_PARAMETERS = [
+    {
+        "name": "model",
+        "in": "query",
+        "required": False,
+        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Model"},
+        "description": MODEL_QUERY.description,
+        "example": "fashion",
+    },
+    {
+        "name": "include_input",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "boolean", "default": False, "title": "Include Input"},
+        "description": INCLUDE_INPUT_DESCRIPTION,
+    },
+    {
+        "name": "Digitpad-Profile",
+        "in": "header",
+        "required": False,
+        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Digitpad-Profile"},
+        "description": PROFILE_HEADER.description,
+        "example": "k3TqZ9vX0bYw5mR2hL8aFg",
+    },
+]
+BOOLEAN = TypeAdapter(bool)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Everything a reading route needs beside the image."""
+
+    classifier: Classifier
+    profile: str | None
+    include_input: bool
+    work: Work
+    profiles: Profiles
+    metrics: bool
+
+
+def reader(request: Request, digits_only: bool = False) -> Reader:
+    """What READING_PARAMETERS name, checked; raises Refusal as the dependencies above do."""
+    query = request.query_params
+    flag = query.get("include_input")
+    try:
+        include_input = False if flag is None else BOOLEAN.validate_python(flag)
+    except ValidationError as exc:
+        raise Refusal(Code.INVALID_REQUEST, f"query.include_input: {exc.errors()[0]['msg']}") from exc
+    state = request.app.state
+    registry: Registry = state.registry
+    model = query.get("model")
+    return Reader(
+        registry.digit_model(model) if digits_only else registry.get(model),
+        _checked_profile(request.headers.get("digitpad-profile")),
+        include_input,
+        state.work,
+        state.profiles,
+        state.settings.metrics,
+    )

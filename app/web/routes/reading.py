@@ -6,24 +6,15 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.core.classifier import Classification, Classifier
 from app.core.classifier import Reading as NumberReading
 from app.core.errors import Code
 from app.core.ink import Source
-from app.settings import Settings
 from app.web import bodies, metrics
-from app.web.deps import (
-    ClassifierDep,
-    DigitClassifierDep,
-    ExplainerDep,
-    ProfileDep,
-    ProfilesDep,
-    SettingsDep,
-    WorkDep,
-)
+from app.web.deps import READING_PARAMETERS, DigitClassifierDep, ExplainerDep, Reader, WorkDep, reader
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import (
     ClassPrediction,
@@ -38,7 +29,6 @@ from app.web.schemas import (
 router = APIRouter()
 MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED, Code.INVALID_REQUEST, Code.BAD_PROFILE)
 DIGIT_MODEL_CODES = (*MODEL_CODES, Code.NOT_A_DIGIT_MODEL)
-INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw")
 
 
 def _answer(result: Classification, include_input: bool) -> dict:
@@ -76,9 +66,9 @@ def _prediction(
     )
 
 
-def _count(settings: Settings, classifier: Classifier, results: list[Classification]) -> None:
-    if settings.metrics:
-        metrics.record_answers(classifier.name, classifier.version, results)
+def _count(it: Reader, results: list[Classification]) -> None:
+    if it.metrics:
+        metrics.record_answers(it.classifier.name, it.classifier.version, results)
 
 
 def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Response:
@@ -90,50 +80,41 @@ def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Respo
     "/predict",
     response_model=Prediction | ClassPrediction,
     responses=documented(Problem, *IMAGE_CODES, *BODY_CODES, *MODEL_CODES),
-    openapi_extra={"requestBody": bodies.OPENAPI},
+    openapi_extra={"requestBody": bodies.OPENAPI, "parameters": READING_PARAMETERS},
     summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes",
 )
-async def predict(
-    request: Request,
-    classifier: ClassifierDep,
-    work: WorkDep,
-    settings: SettingsDep,
-    profiles: ProfilesDep,
-    profile: ProfileDep,
-    include_input: bool = INCLUDE_INPUT,
-) -> Response:
+async def predict(request: Request) -> Response:
+    it = reader(request)
+
     def classify(source: Source) -> Classification:
-        return classifier.classify(source, profiles.get(profile, classifier) if profile else None)
+        return it.classifier.classify(
+            source, it.profiles.get(it.profile, it.classifier) if it.profile else None
+        )
 
     # A profile's examples come from the database, which may keep it waiting: in the pool.
-    run = work.pooled if profile else work.reading
+    run = it.work.pooled if it.profile else it.work.reading
     result = await run(classify, await bodies.image_source(request))
-    _count(settings, classifier, [result])
-    return _json(_prediction(classifier, result, include_input))
+    _count(it, [result])
+    return _json(_prediction(it.classifier, result, it.include_input))
 
 
 @router.post(
     "/read",
     response_model=Reading,
     responses=documented(Problem, *IMAGE_CODES, Code.TOO_MANY_DIGITS, *BODY_CODES, *DIGIT_MODEL_CODES),
-    openapi_extra={"requestBody": bodies.OPENAPI},
+    openapi_extra={"requestBody": bodies.OPENAPI, "parameters": READING_PARAMETERS},
     summary="Read a number: every digit in an image, left to right, with a box for each",
 )
-async def read(
-    request: Request,
-    classifier: DigitClassifierDep,
-    work: WorkDep,
-    settings: SettingsDep,
-    profiles: ProfilesDep,
-    profile: ProfileDep,
-    include_input: bool = INCLUDE_INPUT,
-) -> Response:
-    def read(source: Source) -> NumberReading:
-        return classifier.read(source, profiles.get(profile, classifier) if profile else None)
+async def read(request: Request) -> Response:
+    it = reader(request, digits_only=True)
+    classifier, include_input = it.classifier, it.include_input
 
-    run = work.pooled if profile else work.reading
+    def read(source: Source) -> NumberReading:
+        return classifier.read(source, it.profiles.get(it.profile, classifier) if it.profile else None)
+
+    run = it.work.pooled if it.profile else it.work.reading
     reading = await run(read, await bodies.image_source(request))
-    _count(settings, classifier, [result for _, result in reading.digits])
+    _count(it, [result for _, result in reading.digits])
     return _json(
         Reading(
             number=reading.number,
