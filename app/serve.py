@@ -206,7 +206,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", help="address to listen on (DIGITPAD_HOST; default 127.0.0.1)")
     parser.add_argument("--port", help="port to listen on (DIGITPAD_PORT or PORT; default 8000)")
-    parser.add_argument("--workers", help="worker processes (DIGITPAD_WORKERS; default 1)")
+    parser.add_argument(
+        "--workers", help="worker processes (DIGITPAD_WORKERS; default: one per core, at most 4)"
+    )
     parser.add_argument(
         "--log-level",
         choices=["critical", "error", "warning", "info", "debug"],

@@ -20,7 +20,7 @@ from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.drawing import STROKES
 from support.servers import running_server
 
-DIGITS = (7, 4, 0, 1, 2, 5, 6, 3, 8, 9)
+DIGITS = tuple(STROKES)
 # Records when the pen lifts, each time the answer changes, and what the page sent.
 RECORD = """() => {
     window.renders = [];

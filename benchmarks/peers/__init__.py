@@ -75,7 +75,7 @@ PEERS = (
         "digitpad",
         lambda bin, ports: [str(bin / "python"), "-m", "app.serve"],
         clients.digitpad,
-        "`digitpad-serve` with its defaults (one uvicorn worker), only the port set",
+        "`digitpad-serve` with its defaults (a worker per core: 2 here, under gunicorn), only the port set",
         env=lambda ports: {"DIGITPAD_PORT": str(ports.http)},
     ),
     Peer(
