@@ -95,10 +95,15 @@ def interrupted_and_run_again(out: Path) -> subprocess.CompletedProcess:
     process = subprocess.Popen(
         train_command(out, *RESUMED), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    # Keras writes this after the epoch's weights: from then on the backup is whole.
+    # Keras writes this after the epoch's weights: once it is whole, so is the backup (it
+    # exists, empty, for a moment before: a kill then leaves a backup the run cannot resume).
     saved = out / ".training" / "backup" / "training_metadata.json"
     deadline = time.monotonic() + 480  # the module's other runs share the cores
-    while not saved.exists() and time.monotonic() < deadline and process.poll() is None:
+    while (
+        not (saved.exists() and saved.stat().st_size)
+        and time.monotonic() < deadline
+        and process.poll() is None
+    ):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()

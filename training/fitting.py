@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import shutil
 import sys
 import time
@@ -55,6 +56,14 @@ def read_history(path: Path) -> dict[str, list[float]]:
     }
 
 
+def _whole(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def fit_resumable(
     model: keras.Model,
     train_ds: tf.data.Dataset,
@@ -67,7 +76,12 @@ def fit_resumable(
     """Fits, logging each epoch to out/history.csv and backing it up in work/backup; run
     again after an interruption, it resumes from the last finished epoch. Returns the
     seconds the fit took."""
-    if not (work / "backup").exists():  # a fresh run, not a resumed one
+    backup = work / "backup"
+    if backup.exists() and not _whole(backup / "training_metadata.json"):
+        # Interrupted while Keras wrote it (the file is made, then filled): nothing to resume.
+        print(f"the backup in {backup} was cut short; training from the start", flush=True)
+        shutil.rmtree(backup)
+    if not backup.exists():  # a fresh run, not a resumed one
         (out / "history.csv").unlink(missing_ok=True)
     every = [  # in this order: an epoch's history row is written before its backup
         keras.callbacks.CSVLogger(out / "history.csv", append=True),
