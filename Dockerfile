@@ -42,7 +42,7 @@ RUN cd /opt/venv/lib/python3.11/site-packages \
            pillow.libs/libpng16-* pillow.libs/liblcms2-*
 # What was stripped and pruned still loads, and reads every format the service takes.
 RUN python -c "import numpy, scipy.ndimage, ai_edge_litert.interpreter, uvloop, httptools, \
-sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite, alembic.command, psycopg, pydantic; \
+sqlalchemy.dialects.postgresql, sqlalchemy.dialects.sqlite, alembic.command, psycopg, pydantic, pyspng; \
 from PIL import features; assert all(map(features.check, ['jpg', 'webp', 'zlib'])); psycopg.pq.version()"
 
 # Runtime stage: no compilers, no pip cache, no tests, no training code or data.

