@@ -43,7 +43,7 @@ HERE = ROOT / "benchmarks" / "peers"
 VENVS = ROOT / ".peers"
 HOST = "127.0.0.1"
 # What every peer's environment needs besides its framework: what app.core imports.
-COMMON = ("numpy", "pillow", "scipy", "pydantic", "ai-edge-litert")
+COMMON = ("numpy", "pillow", "scipy", "pydantic", "ai-edge-litert", "pyspng")
 START_TIMEOUT_S = 300  # BentoML and Gradio import for a long while on 2 busy cores
 RUN_DEADLINE_S = 600  # one measurement, at most: a server that stops answering ends it
 WARM_UP = 100
