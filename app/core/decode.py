@@ -7,7 +7,7 @@ from io import BytesIO
 
 import numpy as np
 import pyspng
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from app.core.errors import Code, Refusal
 from app.core.limits import Limits
@@ -95,6 +95,16 @@ def _small_png(data: bytes, image: Image.Image) -> Image.Image | None:
     return Image.fromarray(pixels, image.mode)
 
 
+def _first_jpeg_frame(data: bytes) -> Image.Image:
+    """A multi-picture JPEG (MPO, what some phones and stereo cameras write) as its first
+    frame: an ordinary JPEG, followed by the others, which Pillow's MPO reader would
+    count as an animation."""
+    try:
+        return JpegImagePlugin.JpegImageFile(BytesIO(data))
+    except Exception as exc:
+        raise Refusal(Code.UNDECODABLE_IMAGE, f"corrupt image: {exc}") from exc
+
+
 def decode(data: bytes, limits: Limits) -> Image.Image:
     """Opens, checks and fully loads an image, with its EXIF orientation applied.
 
@@ -120,6 +130,8 @@ def decode(data: bytes, limits: Limits) -> Image.Image:
     except Exception as exc:
         raise Refusal(Code.UNDECODABLE_IMAGE, f"corrupt image: {exc}") from exc
 
+    if image.format == "MPO":
+        image = _first_jpeg_frame(data)
     if image.format not in SUPPORTED_FORMATS:
         raise Refusal(
             Code.UNSUPPORTED_IMAGE_TYPE, f"{image.format} images are not supported; send PNG, JPEG or WebP"

@@ -42,6 +42,11 @@ MIN_RULED_SIDE = 64
 BIG_PIECE = 0.1
 NEAR_MASS = 0.25
 
+# Colour: channels that differ by less than this on average (grey levels) are a grey
+# image; the channels are compared on every COLOUR_STEP-th pixel down and across.
+COLOURFUL = 6
+COLOUR_STEP = 8
+
 HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
 
@@ -92,7 +97,21 @@ def _grey(image: Image.Image, flatten: Callable[[Image.Image], Image.Image] = _f
         image = image.convert("LA")
     if image.mode in ALPHA_MODES or "transparency" in image.info:
         return flatten(image)
+    if image.mode == "RGB":
+        return _colour_to_grey(image)
     return image if image.mode == "L" else image.convert("L")
+
+
+def _colour_to_grey(image: Image.Image) -> Image.Image:
+    """A colour image's grey, in the channel where the ink stands out most from the paper:
+    blue ballpoint on beige paper is darkest in red, red pen in green. An image of greys
+    (its channels nearly equal) is converted as a person sees it."""
+    sample = np.asarray(image)[::COLOUR_STEP, ::COLOUR_STEP].reshape(-1, 3).astype(np.int16)
+    if np.abs(sample - sample.mean(axis=1, keepdims=True)).mean() < COLOURFUL:
+        return image.convert("L")
+    low, middle, high = np.percentile(sample, [1, 50, 99], axis=0)
+    contrast = np.maximum(middle - low, high - middle)
+    return image.getchannel(int(np.argmax(contrast)))
 
 
 def _share(mask: np.ndarray) -> float:
@@ -138,11 +157,13 @@ def _without_ruled_lines(distance: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _ink_field(grey: Image.Image) -> np.ndarray:
-    """The ink of the whole image in [0, 1] (0 is paper).
+def _ink_field(grey: Image.Image, full: Image.Image, factor: int) -> np.ndarray:
+    """The ink of the whole image in [0, 1] (0 is paper), from `grey`, the image `full`
+    reduced `factor` times.
 
     Ink is whatever differs from the paper's grey, so dark-on-light and
-    light-on-dark read the same.
+    light-on-dark read the same. A photo's ink is found in a reduction that keeps each
+    block's darkest (lightest) pixel, so that a fine pen's strokes survive it.
     """
     low, high = grey.getextrema()  # an "L" image's: two ints
     assert isinstance(low, int) and isinstance(high, int)
@@ -151,7 +172,9 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
     pixels = np.asarray(grey)
     level = _paper_level(pixels, low, high)
     if paper.is_photo(pixels, level):
-        ink = paper.photo_ink(pixels)
+        dark = paper.dark_ink(pixels)
+        strokes = paper.reduced(np.asarray(full), factor, dark) if factor > 1 else pixels
+        ink = paper.photo_ink(strokes, dark)
         if not ink.any():
             raise Refusal(Code.NO_INK, "no ink found: the image is blank or has too little contrast")
         return ink
@@ -166,11 +189,10 @@ def _ink_field(grey: Image.Image) -> np.ndarray:
 def ink_field(image: Image.Image, work_side: int = WORK_SIDE) -> tuple[np.ndarray, int]:
     """The image's ink in [0, 1], reduced so that its longer side is at most about
     `work_side`, and the factor it was reduced by."""
-    grey = _grey(image)
-    factor = math.ceil(max(grey.size) / work_side)
-    if factor > 1:
-        grey = grey.reduce(factor)
-    return _ink_field(grey), factor
+    full = _grey(image)
+    factor = math.ceil(max(full.size) / work_side)
+    grey = full.reduce(factor) if factor > 1 else full
+    return _ink_field(grey, full, factor), factor
 
 
 def _crop(ink: np.ndarray) -> np.ndarray:
