@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from app.core.card import ModelCard
 from app.core.inference import KerasPredictor, LiteRTPredictor, Predictor, read_digits, sure_answers
@@ -113,13 +114,28 @@ def evaluate(
     rejection = {}
     for name, x in negatives.items():
         scores[name] = read_digits(predictor.predict(x), threshold)[1]
-        rejection[name] = {"images": len(x), "rejected": float((scores[name] >= threshold).mean())}
+        rejection[name] = {
+            "images": len(x),
+            "rejected": float((scores[name] >= threshold).mean()),
+            **(separation(scores["mnist_test"], scores[name]) if "mnist_test" in scores else {}),
+        }
     results["negatives"] = rejection
     if rejection:
         results["negatives_rejected_mean"] = float(np.mean([r["rejected"] for r in rejection.values()]))
     results["sweep"] = sweep(scores, negatives.keys())
     results["scores"] = scores
     return results
+
+
+def separation(digits: np.ndarray, negatives: np.ndarray) -> dict[str, float]:
+    """The field's measures of how well the not-a-digit score tells a source's non-digits
+    from MNIST's test digits: AUROC (the chance a non-digit scores above a digit, ties
+    half), and the share of non-digits still taken for digits at the threshold that
+    accepts 95% of the digits (FPR at 95% TPR)."""
+    ranks = stats.rankdata(np.concatenate([digits, negatives]))[len(digits) :]
+    auroc = (ranks.sum() - len(negatives) * (len(negatives) + 1) / 2) / (len(digits) * len(negatives))
+    at_95 = float(np.quantile(digits, 0.95))
+    return {"auroc": float(auroc), "fpr_at_95_tpr": float((negatives <= at_95).mean())}
 
 
 def sweep(scores: dict[str, np.ndarray], negative_names: Iterable[str]) -> list[dict]:

@@ -19,8 +19,8 @@ import numpy as np
 
 from app.core.inference import Predictor
 from app.core.preprocess import SIZE
-from app.core.tasks import DIGITS, FASHION, Task
-from training import paper, parallel
+from app.core.tasks import DIGITS, FASHION, NOT_A_DIGIT, Task
+from training import handwritten, paper, parallel
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven, looped_nine, open_four
 from training.evaluate import (
@@ -113,6 +113,8 @@ def load_digits(args: argparse.Namespace) -> Mnist:
     load_fashion(args.fashion_dir)
     font_files(TRAIN_FONTS)
     font_files(HELDOUT_FONTS)
+    if args.handwritten_repeat > 0:
+        handwritten.load(args.handwritten)
     if args.extra_data is not None:
         load_extra(args.extra_data, args.seed)
     return mnist
@@ -143,13 +145,29 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
     heldout = heldout_negatives(
         mnist.x_test, args.fashion_dir, args.seed, QUICK_HELDOUT if args.quick else HELDOUT
     )
+    x_written, y_written = np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8)
+    if args.handwritten_repeat > 0:
+        trained, kept_apart = handwritten.split(handwritten.load(args.handwritten), args.seed)
+        if args.quick:
+            trained = trained.where(np.arange(len(trained.kinds)) < QUICK_TRAIN // 4)
+        print(
+            f"widening {len(trained.kinds)} handwritten letters and doodles x {args.handwritten_repeat}",
+            flush=True,
+        )
+        x_written = np.concatenate(
+            [handwritten.inputs(trained.images, x_train, rng) for _ in range(args.handwritten_repeat)]
+        )
+        y_written = np.full(len(x_written), NOT_A_DIGIT, np.uint8)
+        heldout.update(
+            handwritten.heldout_sets(kept_apart, x_test, rng, QUICK_HELDOUT if args.quick else HELDOUT)
+        )
     print(
         f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn digits of other traditions, "
-        f"{len(x_negatives)} non-digits",
+        f"{len(x_negatives)} non-digits and {len(x_written)} handwritten ones",
         flush=True,
     )
-    x = np.concatenate([x_train, x_drawn, x_negatives])
-    y = np.concatenate([y_train, y_drawn, y_negatives])
+    x = np.concatenate([x_train, x_drawn, x_negatives, x_written])
+    y = np.concatenate([y_train, y_drawn, y_negatives, y_written])
     photos = args.paper * len(x_train) // len(mnist.x_train)
     print(f"photographing {photos} of them on paper", flush=True)
     x_paper, y_paper = paper.photographed(x, y, photos, rng)
@@ -166,6 +184,7 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         "train_digits": len(x_train),
         "train_drawn_digits": len(x_drawn),
         "train_non_digits": len(x_negatives),
+        "train_handwritten_non_digits": len(x_written),
         "train_on_paper": len(x_paper),
         **({"train_collected": len(extra.x_train)} if extra is not None else {}),
     }
@@ -211,6 +230,10 @@ def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out
             "fashion_classes": [label for c, label in enumerate(FASHION.labels) if c not in HELDOUT_FASHION],
             "numbers": "two or three MNIST training digits apart, touching or overlapping (class "
             "'several digits', which /read cuts)",
+            "handwritten": f"letters and doodles people wrote ({args.handwritten.name}: "
+            f"training.handwritten), widened to MNIST's pen, but for the kinds "
+            f"{', '.join(handwritten.HELDOUT_KINDS)}, the source {', '.join(handwritten.HELDOUT_SOURCES)} "
+            f"and {handwritten.HELDOUT_SHARE:.0%} of every other kind",
         },
         "heldout_sources": sorted(data.sets),
     }

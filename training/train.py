@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from training.data import DataError
-from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, THRESHOLD
+from training.evaluate import DEFAULT_SEMEION, DEFAULT_USPS, SHARED_DATA, THRESHOLD
 from training.extra import HELDOUT, MAX_PROFILE_SHARE
 from training.negatives import FASHION_DIR, Counts
 from training.recipes import QUICK_TEST, QUICK_TRAIN, RECIPES
@@ -43,6 +43,8 @@ NEGATIVES = 1.0  # times Counts(): 19,000 non-digits
 PAPER = 15000  # about one in six
 EUROPEAN_DIGITS = 1500  # of each: drawn 1s with a long flag, open 4s, crossed 7s, looped 9s; MNIST has few
 EXTRA_REPEAT = 10  # times each collected example is seen per epoch: a few hundred among 107,000
+HANDWRITTEN = SHARED_DATA / "negatives"
+HANDWRITTEN_REPEAT = 2  # copies of each, at two pen widths: about 23,000
 DATASETS = {"mnist": "digits", "fashion": "fashion"}  # --dataset, the old spelling of --recipe
 
 
@@ -119,6 +121,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=EUROPEAN_DIGITS,
         help="digit recipes: drawn flagged 1s, and as many open 4s, crossed 7s and looped 9s, to add (default: %(default)s)",
+    )
+    p.add_argument(
+        "--handwritten",
+        type=Path,
+        default=HANDWRITTEN,
+        help="digit recipes: real handwritten letters and doodles (letters.npz, doodles.npz), trained on as "
+        "non-digits but for their held-out kinds and sources (default: %(default)s)",
+    )
+    p.add_argument(
+        "--handwritten-repeat",
+        type=int,
+        default=HANDWRITTEN_REPEAT,
+        help="digit recipes: copies of each handwritten non-digit, each widened to another pen "
+        "(default: %(default)s; 0: none)",
     )
     p.add_argument(
         "--threshold",

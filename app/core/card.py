@@ -28,7 +28,12 @@ class DigitScores(BaseModel):
 
 class Rejection(BaseModel):
     images: int
-    rejected: float
+    rejected: float = Field(description="share rejected at the card's threshold")
+    auroc: float | None = Field(None, description="of the not-a-digit score, against MNIST's test digits")
+    fpr_at_95_tpr: float | None = Field(
+        None,
+        description="share still taken for a digit at the threshold that accepts 95% of MNIST's test digits",
+    )
 
 
 class Metrics(BaseModel):

@@ -95,7 +95,7 @@ def _small_png(data: bytes, image: Image.Image) -> Image.Image | None:
     return Image.fromarray(pixels, image.mode)
 
 
-def _first_jpeg_frame(data: bytes) -> Image.Image:
+def _first_jpeg_frame(data: bytes) -> JpegImagePlugin.JpegImageFile:
     """A multi-picture JPEG (MPO, what some phones and stereo cameras write) as its first
     frame: an ordinary JPEG, followed by the others, which Pillow's MPO reader would
     count as an animation."""
