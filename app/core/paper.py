@@ -26,6 +26,9 @@ LINE = 0.55  # of the image's width (height): a straight run this long is a prin
 EDGE = 0.3  # of a side: ink along this much of the image's edge is the paper's edge or a shadow
 EDGE_BAND = 3  # px: how near the edge "along it" is
 EDGE_DEPTH = 0.25  # of the image: how far into it such a mark reaches at most
+LONG_EDGE = 0.6  # of the image's height (width): a piece this long near its side is an edge,
+EDGE_SHARE = 0.9  # with this share of its ink within EDGE_DEPTH of the side, and the rest of the
+EDGE_REST = 0.1  # ink at least this share of its
 LINE_THICKNESS = 0.04  # of the image's height (width): at most this thick
 MIN_LINE_THICKNESS = 3  # px
 
@@ -90,10 +93,30 @@ def _without_lines(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(ndimage.binary_dilation(lines & ~thick, np.ones((3, 3), bool)) & ~thick, 0, ink)
 
 
+def _along_an_edge(piece: np.ndarray, box: tuple[slice, slice], shape: tuple[int, ...]) -> bool:
+    """Whether a piece's ink (`piece`, its box's part of the ink field) runs down most of the
+    image beside its left or right edge, or across most of it by the top or bottom: where
+    the paper's edge, or a shadow's, lies. Beside it: nearly all its ink within
+    EDGE_DEPTH of that edge, whatever faint specks it gathered further in."""
+    for along, across in ((0, 1), (1, 0)):
+        profile = piece.sum(axis=along)  # its ink by column (row), across the image
+        if np.count_nonzero(piece.any(axis=across)) < LONG_EDGE * shape[along]:
+            continue
+        positions = np.arange(box[across].start, box[across].stop)
+        near = EDGE_DEPTH * shape[across]
+        total = float(profile.sum())
+        for beside in (positions < near, positions >= shape[across] - near):
+            if profile[beside].sum() >= EDGE_SHARE * total:
+                return True
+    return False
+
+
 def _without_edges(ink: np.ndarray) -> np.ndarray:
     """Clears what runs along the image's edge and not far into it (the table beyond the
-    paper's edge, a shadow): a digit may touch the edge, but does not lie along it."""
-    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    paper's edge, a shadow): a digit may touch the edge, but does not lie along it. A
+    long piece near an edge that does not lie on it (what is left of the paper's edge
+    a little way in) goes too, unless it is nearly all the ink there is (a lone 1)."""
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
     band = EDGE_BAND
     sides = (
         (labels[:band].max(axis=0), 0),
@@ -102,15 +125,24 @@ def _without_edges(ink: np.ndarray) -> np.ndarray:
         (labels[:, -band:].max(axis=1), 1),
     )
     boxes = ndimage.find_objects(labels)
-    edges = [
+    edges = {
         int(label)
         for side, across in sides
         for label in np.flatnonzero(np.bincount(side, minlength=1) >= EDGE * len(side))
         if label > 0
         and boxes[label - 1][across].stop - boxes[label - 1][across].start
         <= EDGE_DEPTH * labels.shape[across]
-    ]
-    return np.where(np.isin(labels, edges), 0, ink) if edges else ink
+    }
+    masses = np.asarray(ndimage.sum_labels(ink, labels, np.arange(1, count + 1)))
+    total = float(masses.sum())
+    edges |= {
+        label
+        for label, (box, mass) in enumerate(zip(boxes, masses, strict=True), start=1)
+        if label not in edges
+        and total - mass >= EDGE_REST * mass
+        and _along_an_edge(np.where(labels[box] == label, ink[box], 0), box, labels.shape)
+    }
+    return np.where(np.isin(labels, list(edges)), 0, ink) if edges else ink
 
 
 def reduced(grey: np.ndarray, factor: int, dark: bool) -> np.ndarray:
