@@ -1,12 +1,16 @@
 """The page's strokes (JSON ink) read as the PNG of the same drawing does."""
 
 import itertools
+import json
+import threading
+from typing import NoReturn
 
 import numpy as np
 import pytest
 
 from app.core.errors import Code, Refusal
-from app.core.ink import MAX_POINTS, Ink, render
+from app.core.ink import MAX_POINTS, MAX_STROKE_POINTS, MAX_STROKES, Ink, render
+from app.web import bodies
 from support.drawing import SHAPES, STROKES, draw, encode
 
 SIDE, PEN = 280, 20  # the pad's canvas and pen, as support.drawing.draw has them
@@ -49,11 +53,55 @@ def test_ink_reads_as_the_png_of_the_same_drawing(client, path, drawing):
         {"ink": {"width": 280, "height": 280, "pen": 20}},
         {"ink": ink(7), "image": "iVBORw0KGgo="},
         {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[["a", 1]]]}},
+        # Strictly numbers: no string or boolean read as one.
+        {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[["12", 1]]]}},
+        {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[[True, 1]]]}},
+        {"ink": {"width": "280", "height": 280, "pen": 20, "strokes": [[[1, 1]]]}},
+        {"ink": {"width": 280, "height": 280, "pen": False, "strokes": [[[1, 1]]]}},
+        # Past the caps, however few points in all.
+        {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[]] * MAX_STROKES + [[[1, 1]]]}},
+        {"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[[1, 1]] * (MAX_STROKE_POINTS + 1)]}},
     ],
 )
 def test_bad_ink_is_a_422_with_a_code(client, body):
     response = client.post("/predict", json=body)
     assert response.status_code == 422 and response.json()["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("path", ["/predict", "/read"])
+@pytest.mark.parametrize("key", ["ink", "\\u0069nk"])
+def test_an_ink_bomb_is_a_413_before_it_is_parsed(client, monkeypatch, path, key):
+    monkeypatch.setattr(bodies, "_from_json", lambda raw: pytest.fail("parsed"))
+    # The probe's: millions of empty strokes, then one point (9.7 MB, under the body limit).
+    bomb = (
+        f'{{"{key}": {{"width": 280, "height": 280, "pen": 20, "strokes": [{"[]," * 3_300_000}[[1, 1]]]}}}}'
+    )
+    response = client.post(path, content=bomb, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_the_largest_drawing_within_the_caps_fits_the_ink_body_limit(client):
+    far = -1234.5678901234  # as many digits as a double prints
+    strokes = [[[far, far]] * (MAX_POINTS // MAX_STROKES)] * MAX_STROKES
+    body = json.dumps({"ink": {"width": 4096, "height": 4096, "pen": 20, "strokes": strokes}}, indent=1)
+    assert len(body) <= bodies.MAX_INK_BYTES
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "no_ink"  # parsed, drawn off the canvas
+
+
+def test_large_json_is_parsed_in_the_pool(client, monkeypatch):
+    threads = []
+
+    def parse(raw: bytes) -> NoReturn:
+        threads.append(threading.current_thread().name)
+        raise Refusal(Code.BAD_JSON, "noted")
+
+    monkeypatch.setattr(bodies, "_from_json", parse)
+    for points in (1, bodies.INLINE_JSON_BYTES):  # a few bytes, and over INLINE_JSON_BYTES
+        client.post(
+            "/predict", json={"ink": {"width": 280, "height": 280, "pen": 20, "strokes": [[[1, 1]] * points]}}
+        )
+    assert not threads[0].startswith("classify") and threads[1].startswith("classify")
 
 
 def test_ink_without_strokes_has_no_ink(client):

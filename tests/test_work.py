@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.core.ink import Ink
 from app.settings import MAX_WORKERS, Settings
-from app.web.work import INLINE_POINTS, Work
+from app.web.work import INLINE_POINTS, INLINE_STROKES, Work
 from support.drawing import draw, encode
 from support.servers import CANVAS
 
@@ -44,6 +44,8 @@ def test_large_images_and_long_strokes_go_to_the_pool(pool):
     work = Work(pool, 512 * 512)
     assert thread_of(work, encode(draw(7, size=(1000, 600)))).startswith("pool")
     assert thread_of(work, ink(INLINE_POINTS + 1)).startswith("pool")
+    # Each stroke costs more than its points: many short (or empty) ones are not small.
+    assert thread_of(work, Ink(280, 280, 20, [[]] * (INLINE_STROKES + 1))).startswith("pool")
     assert thread_of(Work(pool, 0), encode(Image.new("L", (8, 8)))).startswith("pool")  # 0: every one
     assert thread_of(Work(pool, 0), ink(2)).startswith("pool")
 

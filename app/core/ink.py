@@ -23,6 +23,10 @@ CURVE_STEPS = 6  # points per quadratic segment: finer than a pixel at the work 
 TURN = math.radians(20)  # a turn sharper than this gets a round join
 MAX_SIDE = 4096  # px: the largest canvas an ink drawing may claim
 MAX_POINTS = 20_000  # points in all strokes together
+# Far past any drawing (a digit is 1-3 strokes of a few hundred points; the page sends a point
+# per pointer event): what a request may make the service parse, before MAX_POINTS applies.
+MAX_STROKES = 500
+MAX_STROKE_POINTS = 5_000
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.card import Layer, ModelCard
 from app.core.errors import Code
+from app.core.ink import MAX_STROKE_POINTS, MAX_STROKES
+
+Stroke = Annotated[list[tuple[float, float]], Field(max_length=MAX_STROKE_POINTS)]
 
 
 class InkBody(BaseModel):
     """A drawing as strokes, as the page records them: drawn on the service's side as the page
     draws them (quadratic curves through the midpoints, a round pen), dark on white."""
 
+    # Numbers only: "12" and true are a client's mistake, not coordinates.
+    model_config = ConfigDict(strict=True)
+
     width: float = Field(gt=0, description="the canvas's width, in the points' units", examples=[280])
     height: float = Field(gt=0, description="the canvas's height", examples=[280])
     pen: float = Field(gt=0, description="the pen's width", examples=[20])
-    strokes: list[list[tuple[float, float]]] = Field(
-        description="each stroke a list of [x, y] points from the top left",
+    strokes: list[Stroke] = Field(
+        max_length=MAX_STROKES,
+        description=f"each stroke a list of [x, y] points from the top left: at most {MAX_STROKES} "
+        f"strokes of {MAX_STROKE_POINTS} points",
         examples=[[[[140, 40], [140, 240]]]],
     )
 

@@ -19,6 +19,7 @@ from app.core.ink import Ink, Source
 
 T = TypeVar("T")
 INLINE_POINTS = 2_000  # strokes' points: drawn in well under a millisecond
+INLINE_STROKES = 40  # strokes: each a few numpy and Pillow calls, 40 about as long as INLINE_POINTS
 
 
 class Work:
@@ -30,7 +31,11 @@ class Work:
         """Whether reading it takes a few ms at most. An image whose header cannot be read
         is small: decode() refuses it at once."""
         if isinstance(source, Ink):
-            return self.inline_pixels > 0 and sum(map(len, source.strokes)) <= INLINE_POINTS
+            return (
+                self.inline_pixels > 0
+                and len(source.strokes) <= INLINE_STROKES
+                and sum(map(len, source.strokes)) <= INLINE_POINTS
+            )
         return header_pixels(source) <= self.inline_pixels
 
     async def reading(self, work: Callable[[Source], T], source: Source) -> T:

@@ -125,7 +125,7 @@ async def store(
             _answer(result),
         )
 
-    source = await bodies.image_source(request)
+    source = await bodies.image_source(request, work)
     stored = await work.pooled(keep, source)
     if settings.metrics:
         metrics.record_example(kind, stored.answer, label)

@@ -93,7 +93,7 @@ async def predict(request: Request) -> Response:
 
     # A profile's examples come from the database, which may keep it waiting: in the pool.
     run = it.work.pooled if it.profile else it.work.reading
-    result = await run(classify, await bodies.image_source(request))
+    result = await run(classify, await bodies.image_source(request, it.work))
     _count(it, [result])
     return _json(_prediction(it.classifier, result, it.include_input))
 
@@ -113,7 +113,7 @@ async def read(request: Request) -> Response:
         return classifier.read(source, it.profiles.get(it.profile, classifier) if it.profile else None)
 
     run = it.work.pooled if it.profile else it.work.reading
-    reading = await run(read, await bodies.image_source(request))
+    reading = await run(read, await bodies.image_source(request, it.work))
     _count(it, [result for _, result in reading.digits])
     return _json(
         Reading(
@@ -148,7 +148,7 @@ async def explain(
     request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, work: WorkDep
 ) -> Response:
     # In the pool whatever its size: every layer's images and the occlusion take ~20 ms.
-    result = await work.pooled(explainer.explain, await bodies.image_source(request))
+    result = await work.pooled(explainer.explain, await bodies.image_source(request, work))
     layers = [
         LayerActivations(
             **shown.layer.model_dump(),
