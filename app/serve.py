@@ -122,6 +122,9 @@ def _can_listen(settings: Settings) -> bool:
     workers, as each binds its own); gunicorn's workers would retry for ever."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # As uvicorn and gunicorn bind theirs: connections closed by the last run, waiting
+        # out TIME_WAIT for a minute, do not keep a restart from the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if settings.workers > 1:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:

@@ -6,11 +6,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
-from support.servers import ROOT, free_port, running_server
+from support.servers import ROOT, free_port, running_server, wait_ready
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT workers are Linux only")
 
@@ -105,6 +106,39 @@ def test_a_flag_wins_over_its_variable_and_a_taken_port_names_the_setting():
         result = serve("--port", str(port), env={"DIGITPAD_PORT": str(free_port())})
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "DIGITPAD_PORT" in result.stderr
+
+
+def time_waits(port: int) -> int:
+    """How many connections of local port `port` wait out TIME_WAIT (IPv4)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for line in lines if line.split()[3] == "06" and int(line.split()[1].split(":")[1], 16) == port
+    )  # 06: TIME_WAIT
+
+
+def test_a_server_starts_again_at_once_on_the_port_it_served():
+    """Connections the server closed as it stopped wait out TIME_WAIT on its port for a
+    minute: a restart must not take them for another server."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DIGITPAD_PORT": str(port),
+        "DIGITPAD_WORKERS": "1",
+        "DIGITPAD_LOG_LEVEL": "warning",
+    }
+    for start in range(2):
+        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
+        try:
+            wait_ready(url, process)
+            with httpx.Client() as kept_alive:  # open while the server stops: the server closes it
+                assert kept_alive.get(f"{url}/health").status_code == 200
+                process.terminate()
+                process.wait(timeout=10)
+            assert start or time_waits(port)
+        finally:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("damage", [b"", b"TFL3 truncated"])
