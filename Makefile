@@ -13,7 +13,7 @@ TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 font
 TEST_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve-deps test-deps test-packages train-data train train-fashion train-dense evaluate benchmark docker clean
+.PHONY: run test serve-deps test-deps test-packages train-data train train-fashion train-dense train-numbers evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ train-fashion: test-deps train-data
 
 train-dense: test-deps train-data
 	$(BIN)/digitpad-train --recipe dense --data-dir ../shared/data/mnist
+
+train-numbers: test-deps train-data
+	$(BIN)/digitpad-train --recipe numbers --data-dir ../shared/data/mnist
 
 evaluate: test-deps train-data
 	$(BIN)/digitpad-evaluate --data-dir ../shared/data/mnist

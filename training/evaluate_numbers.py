@@ -67,7 +67,7 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _digits_right(read: str, truth: str) -> int:
+def digits_right(read: str, truth: str) -> int:
     """Digits in place: truth's length less the edit distance, so a missed or an
     extra digit costs one, not every digit after it."""
     previous = list(range(len(truth) + 1))
@@ -104,7 +104,7 @@ def evaluate_numbers(
                         read = classifier.read(_png(image)).number or ""
                     except Refusal:
                         read = ""
-                    share = _digits_right(read, truth) / length
+                    share = digits_right(read, truth) / length
                     for key in ("all", f"source:{source}", f"length:{length}", f"spacing:{spacing}"):
                         exact[key].append(read == truth)
                         right[key].append(share)

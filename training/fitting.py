@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +21,7 @@ import tensorflow as tf
 
 from app.core.card import ModelCard
 from app.core.explain import layers_file
-from app.core.inference import LiteRTPredictor
-from app.core.preprocess import SIZE
+from app.core.inference import LiteRTPredictor, Predictor
 from app.core.tasks import Task
 from training import native_stderr_held
 from training.augment import stretch_some
@@ -102,8 +102,13 @@ def fit_resumable(
 
 
 def export(
-    model: keras.Model, work: Path, out: Path, stem: str, x_check: np.ndarray
-) -> tuple[keras.Model, LiteRTPredictor, float]:
+    model: keras.Model,
+    work: Path,
+    out: Path,
+    stem: str,
+    x_check: np.ndarray,
+    predictor: Callable[[Path], Predictor],
+) -> tuple[keras.Model, Predictor, float]:
     """Writes out/<stem>.keras (without optimizer state) and out/<stem>.tflite; returns the
     shipped Keras model, the LiteRT one, and their largest difference on `x_check`."""
     model.save(work / "trained.keras")
@@ -111,7 +116,7 @@ def export(
     model.save(out / f"{stem}.keras")
     model.export(str(out / f"{stem}.tflite"), format="litert", verbose=False)
     with native_stderr_held():
-        litert = LiteRTPredictor(out / f"{stem}.tflite")
+        litert = predictor(out / f"{stem}.tflite")
     parity = float(np.abs(litert.predict(x_check) - model.predict(x_check[..., None], verbose=0)).max())
     return model, litert, parity
 
@@ -146,7 +151,7 @@ def pipeline(recipe: Recipe, args: argparse.Namespace, x: np.ndarray, y: np.ndar
         x = stretch_some(x, recipe.stretched, args.seed)
     dataset = tf.data.Dataset.from_tensor_slices((x[..., None], y))
     dataset = dataset.shuffle(len(x), seed=args.seed).batch(args.batch_size)
-    if not args.no_augment:
+    if not args.no_augment and recipe.augment is not None:
         augment = recipe.augment(args.seed)
         dataset = dataset.map(
             lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
@@ -172,7 +177,7 @@ def _last_hidden_dense(model: keras.Model) -> int:
     return dense[-2] if len(dense) > 1 else dense[-1]
 
 
-def collected(args: argparse.Namespace, recipe: Recipe, extra: Extra, litert: LiteRTPredictor) -> dict:
+def collected(args: argparse.Namespace, recipe: Recipe, extra: Extra, litert: Predictor) -> dict:
     """The collected examples for the card: where from, the counts, and the share of those
     held out read right, by this model and by the one it started from."""
     inputs = extra.x_heldout.astype(np.float32) / 255
@@ -210,8 +215,11 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
                 layer.trainable = False
     steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
-    loss, accuracy = loss_and_accuracy(recipe.label_smoothing)
-    model.compile(keras.optimizers.Adam(schedule), loss, metrics=[accuracy])
+    if recipe.loss is None:
+        loss, accuracy = loss_and_accuracy(recipe.label_smoothing)
+        model.compile(keras.optimizers.Adam(schedule), loss, metrics=[accuracy])
+    else:
+        model.compile(keras.optimizers.Adam(schedule), recipe.loss())
     model.summary(print_fn=lambda line, **_: print(line))
     # Ships the weights the cosine schedule ends with, or, when validation stops
     # improving for `patience` epochs, the best ones seen.
@@ -221,7 +229,7 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     seconds = fit_resumable(model, train_ds, args.epochs, out, work, validation, stopping)
 
     shipped = recipe.wrap(model) if recipe.wrap else model
-    model, litert, parity = export(shipped, work, out, recipe.stem, data.x_test)
+    model, litert, parity = export(shipped, work, out, recipe.stem, data.x_test, recipe.predictor)
     files = [f"{recipe.stem}.keras", f"{recipe.stem}.tflite"]
     layers = None
     if recipe.explain:
@@ -245,12 +253,15 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
             "task": recipe.task.name,
             "labels": list(recipe.task.labels),
             "input": {
-                "shape": [SIZE, SIZE, 1],
+                "shape": [*data.x_test.shape[1:], 1],
                 "dtype": "float32",
                 "range": [0, 1],
                 "meaning": recipe.task.input_meaning,
             },
-            "output": {"shape": [recipe.task.outputs], "meaning": output_meaning(recipe.task)},
+            "output": {
+                "shape": list(model.output_shape[1:]),
+                "meaning": recipe.output_meaning or output_meaning(recipe.task),
+            },
             "not_a_digit": evaluation.not_a_digit,
             "metrics": evaluation.metrics,
             "litert_max_abs_difference": parity,

@@ -8,6 +8,10 @@ import keras
 from keras import layers
 
 from app.core.preprocess import SIZE
+from app.core.strip import CLASSES as STRIP_CLASSES
+from app.core.strip import HEIGHT as STRIP_HEIGHT
+from app.core.strip import STEPS as STRIP_STEPS
+from app.core.strip import WIDTH as STRIP_WIDTH
 from app.core.tasks import DIGITS, FASHION
 
 
@@ -72,3 +76,40 @@ def with_mirror(model: keras.Model) -> keras.Model:
     mirrored = keras.ops.flip(inputs, axis=2)
     outputs = layers.Average(name="probabilities")([model(inputs), model(mirrored)])
     return keras.Model(inputs, outputs, name="fashion_cnn_mirrored")
+
+
+def strip_reader() -> keras.Model:
+    """A whole line of digits (app.core.strip's strip, 28 px high) to, for each 4 px column
+    of it, the logits of "no digit here" (CTC's blank) and of each digit. Convolutions
+    bring the height down to one row, then 1-D convolutions across the columns see a
+    digit and its neighbours (a receptive field of ~60 px, three digits): no recurrence,
+    so LiteRT runs it as it runs the CNN. ~140k parameters."""
+    inputs = keras.Input((STRIP_HEIGHT, STRIP_WIDTH, 1), name="strip")
+    x = layers.MaxPooling2D()(_same(inputs, 16))
+    x = layers.MaxPooling2D()(_same(x, 32))
+    x = _same(x, 48)
+    x = layers.Conv2D(96, (x.shape[1], 1), use_bias=False)(x)  # the whole height, one column at a time
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((STRIP_STEPS, 96))(x)
+    for _ in range(2):
+        x = layers.Conv1D(96, 5, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(STRIP_CLASSES, name="logits")(x)
+    return keras.Model(inputs, outputs, name="strip_reader")
+
+
+def with_softmax(model: keras.Model) -> keras.Model:
+    """The trained reader with its logits turned into probabilities, for serving."""
+    outputs = layers.Softmax(name="probabilities")(model.outputs[0])
+    return keras.Model(model.inputs, outputs, name=model.name)
+
+
+def _same(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    return layers.ReLU()(layers.BatchNormalization()(x))
+
+
+def ctc_loss() -> keras.losses.Loss:
+    """CTC over the columns: targets are digit + 1, padded with 0 (the blank)."""
+    return keras.losses.CTC()

@@ -98,7 +98,7 @@ def photograph(
 ) -> Image.Image:
     """A uint8 white-on-black digit (MNIST's, or a number of them) as a grey photo or scan
     of it on paper; `underline` is the chance of a line under it."""
-    return Image.open(io.BytesIO(_photo_jpeg(digit, rng, style, underline)))
+    return Image.open(io.BytesIO(photo_jpeg(digit, rng, style, underline)))
 
 
 def _pen(ink: np.ndarray, radius: float) -> np.ndarray:
@@ -118,7 +118,9 @@ def _shadow(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return 1 / (1 + np.exp(-across / rng.uniform(0.03, 0.15)))
 
 
-def _photo_jpeg(digit: np.ndarray, rng: np.random.Generator, style: Style, underline: float) -> bytes:
+def photo_jpeg(
+    digit: np.ndarray, rng: np.random.Generator, style: Style = TRAIN, underline: float = UNDERLINE
+) -> bytes:
     """`photograph`'s JPEG file."""
     rows, cols = np.flatnonzero(digit.max(axis=1) > 30), np.flatnonzero(digit.max(axis=0) > 30)
     crop = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
@@ -197,7 +199,7 @@ def photographed(
     or, with `refused`, kept as a blank input with the label REFUSED (an error to count)."""
     chosen = rng.choice(len(inputs), size=min(n, len(inputs)), replace=False)
     # Photographed here, in turn (they draw on `rng`), and read on every core.
-    photos = [_photo_jpeg((255 * inputs[i]).astype(np.uint8), rng, style, UNDERLINE) for i in chosen]
+    photos = [photo_jpeg((255 * inputs[i]).astype(np.uint8), rng, style, UNDERLINE) for i in chosen]
     images, kept = [], []
     for i, image in zip(chosen, parallel.photo_inputs(photos), strict=True):
         if image is None:  # no ink found

@@ -3,6 +3,7 @@ about it and nothing it shares with the others. A new model is a new entry in RE
 
     digits   the served digit CNN, on MNIST, drawn European 1s and 7s and non-digits
     dense    the tutorials' dense network, on the same data, for comparison
+    numbers  the strip reader: a whole line of digits, read without cutting it (CTC)
     fashion  the clothes CNN, on Fashion-MNIST
 """
 
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.core.inference import Predictor
+from app.core.inference import LiteRTPredictor, Predictor
 from app.core.preprocess import SIZE
+from app.core.strip import NUMBERS, STEPS, NumberReader
 from app.core.tasks import DIGITS, FASHION, NOT_A_DIGIT, Task
-from training import handwritten, paper, parallel
+from training import handwritten, paper, parallel, strips
 from training.data import DataError, Mnist, load_fashion, load_mnist
 from training.drawn import DOODLES, european_one, european_seven, looped_nine, open_four
 from training.evaluate import (
@@ -32,6 +34,7 @@ from training.evaluate import (
     predicted,
     summary,
 )
+from training.evaluate_numbers import digits_right
 from training.extra import Extra, load_extra
 from training.negatives import (
     HELDOUT_DOODLES,
@@ -62,7 +65,7 @@ class Data:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    sets: dict[str, np.ndarray]  # what the recipe's evaluation needs beyond the test set
+    sets: dict  # what the recipe's evaluation needs beyond the test set: arrays, or strips by set
     counts: dict[str, int]  # what the training set holds, for the card
     provenance: dict  # where it came from, for the card
     extra: Extra | None = None  # what people taught (--extra-data): its held-out part judges the model
@@ -85,7 +88,7 @@ class Recipe:
     out: Path  # the default folder
     epochs: int  # the default epochs
     build: Callable[[], keras.Model]
-    augment: Callable[[int], keras.Layer]
+    augment: Callable[[int], keras.Layer] | None  # None: the data are varied as they are made
     load: Callable[[argparse.Namespace], Mnist]  # raises DataError, before anything is trained
     prepare: Callable[[argparse.Namespace, Mnist], Data]
     evaluate: Callable[[argparse.Namespace, Data, Predictor, Path], Evaluation]  # also draws its plots
@@ -93,6 +96,9 @@ class Recipe:
     label_smoothing: float = 0.0
     wrap: Callable[[keras.Model], keras.Model] | None = None  # around the trained network, for export
     explain: bool = False  # writes the layers model that /explain runs
+    loss: Callable[[], keras.losses.Loss] | None = None  # None: cross-entropy on the classes
+    predictor: Callable[[Path], Predictor] = LiteRTPredictor  # reads the exported .tflite
+    output_meaning: str | None = None  # None: the task's classes' probabilities
 
 
 def later(module: str, name: str, *bound: Any) -> Callable[..., Any]:
@@ -311,6 +317,86 @@ def evaluate_clothes(args: argparse.Namespace, data: Data, litert: Predictor, ou
     )
 
 
+STRIP_NUMBERS = 36000  # composed numbers of 1 to 10 training digits
+STRIP_NOT_NUMBERS = 6000  # lines of handwritten letters and doodles
+STRIP_PAPER = 0.2  # the share photographed on paper
+STRIP_HELDOUT = 500  # held-out numbers of each set
+QUICK_STRIPS = 1000
+
+
+def load_numbers(args: argparse.Namespace) -> Mnist:
+    """MNIST, after checking that the handwritten non-digits are there."""
+    mnist = load_mnist(args.data_dir)
+    handwritten.load(args.handwritten)
+    return mnist
+
+
+def prepare_numbers(args: argparse.Namespace, mnist: Mnist) -> Data:
+    """Numbers composed from MNIST's training digits and lines of handwritten letters and
+    doodles (no digits), as strips; held out, numbers from MNIST's test digits (plain,
+    touching, on paper) and lines of the held-out handwritten kinds."""
+    rng = np.random.default_rng(args.seed)
+    n, n_not, n_heldout = (
+        (QUICK_STRIPS, QUICK_STRIPS // 6, QUICK_HELDOUT)
+        if args.quick
+        else (STRIP_NUMBERS, STRIP_NOT_NUMBERS, STRIP_HELDOUT)
+    )
+    trained, kept_apart = handwritten.split(handwritten.load(args.handwritten), args.seed)
+    print(f"composing {n} numbers and {n_not} lines of letters and doodles", flush=True)
+    written = strips.numbers(mnist.x_train, mnist.y_train, n, rng, on_paper=STRIP_PAPER)
+    words = strips.not_numbers(trained.images, n_not, rng, on_paper=STRIP_PAPER)
+    x, y = np.concatenate([written.x, words.x]), np.concatenate([written.y, words.y])
+    order = rng.permutation(len(x))
+    print("composing the held-out numbers, from MNIST's test digits", flush=True)
+    plain = strips.numbers(mnist.x_test, mnist.y_test, n_heldout, rng, spacing="close", lengths=(1, 8))
+    sets = {
+        "mnist_test:apart": strips.numbers(
+            mnist.x_test, mnist.y_test, n_heldout, rng, "apart", lengths=(1, 8)
+        ),
+        "mnist_test:touching": strips.numbers(
+            mnist.x_test, mnist.y_test, n_heldout, rng, "touching", lengths=(2, 8)
+        ),
+        "mnist_test:paper": strips.numbers(
+            mnist.x_test, mnist.y_test, n_heldout, rng, on_paper=1.0, held_out=True, lengths=(1, 8)
+        ),
+        "handwritten:heldout_kinds": strips.not_numbers(kept_apart.images, n_heldout, rng),
+    }
+    return Data(
+        x_train=x[order],
+        y_train=y[order],
+        x_test=plain.x,
+        y_test=plain.y,
+        sets=sets,
+        counts={"train_numbers": len(written.x), "train_not_numbers": len(words.x)},
+        provenance=mnist.provenance,
+    )
+
+
+def evaluate_strips(args: argparse.Namespace, data: Data, reader: Predictor, out: Path) -> Evaluation:
+    """Numbers read exactly by the exported reader, on each held-out set."""
+    assert isinstance(reader, NumberReader)
+    sets = {"mnist_test:close": strips.Strips(data.x_test, data.y_test), **data.sets}
+    scores, not_numbers = {}, {}
+    for name, (x, y) in ((name, (s.x, s.y)) for name, s in sets.items()):
+        read = ["".join(str(c.digit) for c in characters) for characters in reader.read_strips(x)]
+        truth = ["".join(str(d - 1) for d in row if d) for row in y]
+        if name.startswith("handwritten"):
+            not_numbers[name] = float(np.mean([r == "" for r in read]))
+            continue
+        scores[name] = {
+            "numbers": len(truth),
+            "exact": float(np.mean([r == t for r, t in zip(read, truth, strict=True)])),
+            "digits_right": float(
+                np.mean([digits_right(r, t) / len(t) for r, t in zip(read, truth, strict=True)])
+            ),
+        }
+    lines = [f"{name:>24}: {s['exact']:.1%} of {s['numbers']} exact" for name, s in scores.items()]
+    lines += [f"{name:>24}: {share:.1%} read as no digits" for name, share in not_numbers.items()]
+    return Evaluation(
+        metrics={"sets": scores, "not_numbers": not_numbers}, not_a_digit=None, summary="\n".join(lines)
+    )
+
+
 RECIPES = {
     recipe.name: recipe
     for recipe in (
@@ -345,6 +431,25 @@ RECIPES = {
             prepare=prepare_digits,
             evaluate=evaluate_digits,
             explain=True,
+        ),
+        Recipe(
+            name="numbers",
+            task=NUMBERS,
+            stem="numbers",
+            title="strip reader",
+            architecture=f"convolutions to one row of {STEPS} columns, 1-D convolutions across them, CTC",
+            out=Path("models/numbers"),
+            epochs=10,
+            build=later("model", "strip_reader"),
+            augment=None,
+            load=load_numbers,
+            prepare=prepare_numbers,
+            evaluate=evaluate_strips,
+            loss=later("model", "ctc_loss"),
+            wrap=later("model", "with_softmax"),
+            predictor=NumberReader,
+            output_meaning=f"for each of {STEPS} columns of 4 px, the probabilities of no digit (CTC's blank) "
+            "then of 0-9",
         ),
         Recipe(
             name="fashion",

@@ -27,9 +27,11 @@ def versions() -> dict[str, str]:
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
+    """The loss, and the accuracy where the run measured one, by epoch."""
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+    metrics = [metric for metric in ("loss", "accuracy") if metric in history]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
         ax.plot(epochs, history[metric], "o-", label="train")
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], "o-", label="validation")

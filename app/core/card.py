@@ -74,6 +74,21 @@ class ClassifierMetrics(BaseModel):
     )
 
 
+class NumberScores(BaseModel):
+    numbers: int
+    exact: float = Field(description="share read exactly, every digit in order")
+    digits_right: float = Field(description="share of digits in place (the length less the edit distance)")
+
+
+class NumberMetrics(BaseModel):
+    """The strip reader's figures, on numbers composed from digits never trained on."""
+
+    sets: dict[str, NumberScores] = Field(description="by held-out set: plain, touching, on paper")
+    not_numbers: dict[str, float] = Field(
+        description="by held-out set of non-digits (letters, doodles): the share read as no digits at all"
+    )
+
+
 DEFAULT_SURE = 0.9
 
 
@@ -123,7 +138,7 @@ class ModelCard(BaseModel):
         description="the names of the classes read, in output order",
     )
     not_a_digit: NotADigitCard | None = Field(None, description="digits only: how a non-digit is rejected")
-    metrics: Metrics | ClassifierMetrics
+    metrics: Metrics | ClassifierMetrics | NumberMetrics
     litert_max_abs_difference: float
     training: dict[str, float | int | bool | str]
     data: dict

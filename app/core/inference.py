@@ -31,7 +31,7 @@ class Predictor(Protocol):
         ...
 
 
-class _Interpreter:
+class Interpreter:
     """One LiteRT interpreter and its lock: an interpreter runs one inference at a time.
     With `hidden`, it keeps every intermediate tensor, so that the last hidden layer (the
     input of the last fully connected layer) can be read after a run."""
@@ -87,9 +87,9 @@ class LiteRTPredictor:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._single = _Interpreter(path)
-        self._batch = _Interpreter(path)
-        self._hidden: _Interpreter | None = None  # made on first use: only personal readings need it
+        self._single = Interpreter(path)
+        self._batch = Interpreter(path)
+        self._hidden: Interpreter | None = None  # made on first use: only personal readings need it
         self._lock = threading.Lock()
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -104,7 +104,7 @@ class LiteRTPredictor:
     def features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             if self._hidden is None:
-                self._hidden = _Interpreter(self.path, hidden=True)
+                self._hidden = Interpreter(self.path, hidden=True)
         batch = _as_batch(images)
         runs = [
             self._hidden.run_hidden(batch[i : i + self.BATCH_CHUNK])
