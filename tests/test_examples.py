@@ -139,3 +139,13 @@ def test_metrics_count_examples_and_the_confusions_people_correct(client):
 def test_an_id_past_the_database_s_integers_is_a_422_not_an_overflow(client):
     answer = client.delete("/examples/311505234535167654100992", headers=profile("x"))
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_request")
+
+
+def test_an_example_s_id_has_one_spelling(client):
+    stored = client.post("/examples?label=7", content=encode(draw(7)), headers={**PNG, **profile("ids")})
+    example = stored.json()["id"]
+    for spelling in (f"0_{example}", f"+{example}", f"0{example}", f"{example}.0"):  # int() reads them all
+        answer = client.delete(f"/examples/{spelling}", headers=profile("ids"))
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_request", spelling
+    assert [e["id"] for e in client.get("/examples", headers=profile("ids")).json()["examples"]] == [example]
+    assert client.delete(f"/examples/{example}", headers=profile("ids")).status_code == 204

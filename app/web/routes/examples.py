@@ -5,10 +5,12 @@ profile uses them (app.store.profiles)."""
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BeforeValidator
 
 from app.core.classifier import Classification
 from app.core.errors import Code, Refusal
@@ -49,10 +51,20 @@ PART_QUERY = Query(
 )
 
 
-# A database's 64-bit integer: a larger id is a 422, not an overflow.
-EXAMPLE_ID = Path(
-    ge=1, le=2**63 - 1, description="the example's id, as POST /examples and GET /examples give it"
-)
+def _plain_decimal(value: object) -> object:
+    # int() alone reads "1_0" as 10 and "+1" or "01" as 1: an id has one spelling only.
+    if isinstance(value, str) and not re.fullmatch(r"[1-9][0-9]*", value):
+        raise ValueError("an example's id is decimal digits, without a sign or a leading zero")
+    return value
+
+
+# A database's 64-bit integer: a larger id is a 422, not an overflow. The validator after
+# Path: before it, FastAPI's OpenAPI shows ge and le rather than minimum and maximum.
+ExampleId = Annotated[
+    int,
+    Path(ge=1, le=2**63 - 1, description="the example's id, as POST /examples and GET /examples give it"),
+    BeforeValidator(_plain_decimal),
+]
 
 
 def _shown(example: Stored) -> StoredExample:
@@ -170,7 +182,7 @@ async def delete(
     examples: ExamplesDep,
     profile: RequiredProfileDep,
     work: WorkDep,
-    example: int = EXAMPLE_ID,
+    example: ExampleId,
 ) -> Response:
     found = await work.pooled(examples.delete, profile, example)
     if not found:
