@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,18 @@ def store(url: str, per_profile: int = 100, total: int = 1000, per_minute: int =
 
 def add(examples: Examples, who: str, label: int = 1) -> int:
     return examples.add(who, label, "example", ONE, "digits", "v1", "1").id
+
+
+def test_the_sqlite_database_is_made_for_its_user_only(tmp_path):
+    umask = os.umask(0o022)  # the usual: files 0644 unless made otherwise
+    try:
+        with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+            stored = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("mode")})
+            assert stored.status_code == 201
+            made = [tmp_path / f"digitpad.db{suffix}" for suffix in ("", "-wal", "-shm")]
+            assert [oct(stat.S_IMODE(path.stat().st_mode)) for path in made] == [oct(0o600)] * 3
+    finally:
+        os.umask(umask)
 
 
 def test_migrations_make_the_tables_from_empty_and_run_again_harmlessly(database_url):

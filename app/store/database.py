@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 import zlib
 from collections.abc import Iterator
@@ -53,11 +54,15 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file's folder is made if missing."""
+    """An engine for `url`; a SQLite file is made if missing (its folder too), readable by
+    this user only."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # People's handwriting: SQLite would make the file 0644 (and its -wal and -shm
+            # files, which take the file's mode). One already there keeps its own.
+            os.close(os.open(parsed.database, os.O_RDONLY | os.O_CREAT, 0o600))
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
