@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     examples_per_minute: int = Field(
         120, gt=0, description="examples one profile may store in any minute (more: 429)"
     )
+    profile_cache_mb: int = Field(
+        64,
+        gt=0,
+        description="memory each worker process keeps profiles' examples in, as the network sees them, in MiB; "
+        "the least recently used are dropped first, and read from the database again when needed",
+    )
     model_poll_s: float = Field(
         2.0, gt=0, description="how often each worker asks the database which version of each model to serve"
     )

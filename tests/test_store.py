@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import numpy as np
@@ -22,6 +23,7 @@ from app.core.errors import Code, Refusal
 from app.settings import Settings
 from app.store.database import Database
 from app.store.examples import Caps, Examples, profile_key
+from app.store.profiles import Profiles
 from app.web.main import create_app
 from support import postgres
 from support.drawing import draw, encode
@@ -88,6 +90,35 @@ def test_migrations_make_the_tables_from_empty_and_run_again_harmlessly(database
     with database.engine.connect() as connection:
         assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
     database.close()
+
+
+def features(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A network's outputs and last hidden layer, as Profiles asks them of a model."""
+    return np.full((len(inputs), 12), 1 / 12), inputs.reshape(len(inputs), -1)[:, :64] + 1
+
+
+MODEL = SimpleNamespace(
+    reads_digits=True, name="digits", version="v1", predictor=SimpleNamespace(features=features)
+)
+
+
+def test_the_profiles_kept_in_memory_stay_within_their_bytes(tmp_path):
+    examples = store(f"sqlite:///{tmp_path / 'examples.db'}")
+    for who, many in (("a", 1), ("b", 1), ("c", 1), ("large", 8)):
+        for _ in range(many):
+            add(examples, who)
+    bound = 2 * Profiles(examples, 2**30).get("a", MODEL).nbytes  # room for two
+    profiles = Profiles(examples, bound)
+
+    def kept() -> list[str]:
+        assert sum(profile.nbytes for _, profile in profiles._kept.values()) <= bound
+        return [key[0] for key in profiles._kept]
+
+    for who in ("a", "b", "a", "c"):  # c drops b, the least recently used
+        assert profiles.get(who, MODEL) is not None
+    assert kept() == [profile_key("a"), profile_key("c")]
+    assert profiles.get("large", MODEL) is not None  # read with its examples, but larger than all: not kept
+    assert kept() == []
 
 
 def test_an_example_is_kept_with_its_image_and_only_a_hash_of_the_profile(database_url):

@@ -72,9 +72,20 @@ class Profile:
         order = np.argsort(labels, kind="stable")  # each label's rows together: one reduceat takes their max
         self.ids = ids[order]  # (m,): the example each row is a variant of
         self.labels = labels[order]  # (m,)
-        self.features = _unit(features)[order]  # (m, features)
-        self._across = np.ascontiguousarray(self.features.T)  # (features, m): the product's fast layout
+        # (features, m): the product's fast layout, and the only copy (see features)
+        self._across = np.ascontiguousarray(_unit(features)[order].T)
         self.taught, self._starts = np.unique(self.labels, return_index=True)
+
+    @property
+    def features(self) -> np.ndarray:
+        """(m, features): a view of the one copy kept."""
+        return self._across.T
+
+    @property
+    def nbytes(self) -> int:
+        """The memory its arrays take: what a cache of profiles counts."""
+        arrays = (self.ids, self.labels, self._across, self.taught, self._starts)
+        return sum(array.nbytes for array in arrays)
 
     @classmethod
     def build(cls, examples: list[Example], features: Features) -> Profile:

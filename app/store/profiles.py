@@ -17,10 +17,13 @@ log = logging.getLogger("digitpad")
 
 
 class Profiles:
-    def __init__(self, examples: Examples, size: int = 256) -> None:
+    def __init__(self, examples: Examples, max_bytes: int) -> None:
         self.examples = examples
-        self.size = size  # profiles kept in memory, the least recently used dropped first
+        # By bytes, not by count: a profile of a thousand examples takes hundreds of times the
+        # memory of one with a few. The least recently used are dropped first.
+        self.max_bytes = max_bytes
         self._kept: OrderedDict[tuple[str, str, str], tuple[tuple[int, int], Profile]] = OrderedDict()
+        self._bytes = 0  # of the profiles in _kept
         self._lock = threading.Lock()
 
     def get(self, profile: str, model: Classifier) -> Profile | None:
@@ -47,8 +50,12 @@ class Profiles:
             return None
         updated = known.update(ids, new, model.predictor.features)
         with self._lock:
+            replaced = self._kept.pop(key, None)
+            if replaced is not None:
+                self._bytes -= replaced[1].nbytes
             self._kept[key] = (revision, updated)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            self._bytes += updated.nbytes
+            while self._bytes > self.max_bytes:  # a profile larger than all of it is used, not kept
+                _, (_, dropped) = self._kept.popitem(last=False)
+                self._bytes -= dropped.nbytes
         return updated if len(updated) else None

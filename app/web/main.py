@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     app.state.settings = settings
     app.state.registry = Registry(settings.models, [])
     app.state.examples = store
-    app.state.profiles = Profiles(store)
+    app.state.profiles = Profiles(store, settings.profile_cache_mb * 1024 * 1024)
     app.include_router(reading.router)
     app.include_router(examples.router)
     app.include_router(service.router)
