@@ -7,8 +7,10 @@ PNG and read by the service's own classifier.
     python -m training.evaluate_numbers --data-dir ../shared/data/mnist
 
     python -m training.evaluate_numbers --data-dir ../shared/data/mnist --paper
+    python -m training.evaluate_numbers --data-dir ../shared/data/mnist --touching
 
-(the second on patterned paper, photographed, with a printed line under each number).
+(the second on patterned paper, photographed, with a printed line under each number; the
+third with every pair of neighbours touching or overlapping).
 Reports the share of numbers read exactly, and of digits read right, by length and
 by spacing, and single digits through /read's path against /predict's.
 """
@@ -27,38 +29,20 @@ from PIL import Image
 
 from app.core.classifier import Classifier
 from app.core.errors import Refusal
-from training import native_stderr_held, paper
+from app.core.strip import load_number_reader
+from training import native_stderr_held, paper, strips
 from training.data import DataError, load_mnist, load_usps
 from training.evaluate import DEFAULT_USPS
-from training.negatives import ink_crop
 
-SPACINGS = ("apart", "close", "touching")
+SPACINGS = ("apart", "close", "touching")  # touching: one pair of neighbours, the rest close
 LENGTHS = (2, 3, 4, 5, 6)
 HEIGHT = 64  # px of a digit in the composed image, before jitter
 
 
 def compose(digits: list[np.ndarray], spacing: str, rng: np.random.Generator) -> Image.Image:
-    """White-ink-on-black digits (uint8 arrays) side by side, as one number on dark paper."""
-    parts = []
-    for digit in digits:
-        crop = Image.fromarray(ink_crop(digit))
-        height = HEIGHT * rng.uniform(0.85, 1.15)
-        width = max(2, round(crop.width * height / crop.height))
-        parts.append(np.asarray(crop.resize((width, round(height)), Image.Resampling.BILINEAR)))
-    margin = HEIGHT // 2
-    # "touching": one pair of neighbours runs into each other, the others are close.
-    gaps = {"apart": (0.25, 0.6), "close": (0.06, 0.2), "touching": (0.06, 0.2)}[spacing]
-    touching = int(rng.integers(len(parts) - 1)) if spacing == "touching" else -1
-    offsets, x = [], margin
-    for i, part in enumerate(parts):
-        offsets.append((x, margin + round(rng.uniform(-0.1, 0.1) * HEIGHT)))
-        gap = rng.uniform(-0.1, -0.02) if i == touching else rng.uniform(*gaps)
-        x += part.shape[1] + round(gap * HEIGHT)
-    canvas = np.zeros((HEIGHT * 2 + margin, x + margin + HEIGHT), dtype=np.uint8)
-    for (left, top), part in zip(offsets, parts, strict=True):
-        window = canvas[top : top + part.shape[0], left : left + part.shape[1]]
-        np.maximum(window, part, out=window)
-    return Image.fromarray(canvas, "L")
+    """White-ink-on-black digits (uint8 arrays) in a line, as one number on dark paper
+    (training.strips.compose, the strip reader's own, at HEIGHT px a digit)."""
+    return Image.fromarray(strips.compose(digits, rng, spacing, HEIGHT), "L")
 
 
 def _png(image: Image.Image) -> bytes:
@@ -85,6 +69,7 @@ def evaluate_numbers(
     per_cell: int,
     seed: int,
     on_paper: bool = False,
+    spacings: tuple[str, ...] = SPACINGS,
 ) -> dict:
     """With `on_paper`, each number is photographed on patterned paper with a printed line
     under it (training.paper's held-out settings)."""
@@ -93,7 +78,7 @@ def evaluate_numbers(
     right: dict[str, list[float]] = defaultdict(list)
     for source, (images, labels) in sources.items():
         for length in LENGTHS:
-            for spacing in SPACINGS:
+            for spacing in spacings:
                 for _ in range(per_cell):
                     chosen = rng.integers(len(labels), size=length)
                     truth = "".join(str(labels[i]) for i in chosen)
@@ -158,6 +143,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="photograph each number on patterned paper with a printed line under it",
     )
+    parser.add_argument(
+        "--touching",
+        action="store_true",
+        help="every pair of neighbouring digits touching or overlapping (spacing all_touching)",
+    )
+    parser.add_argument(
+        "--numbers",
+        type=Path,
+        default=Path("models/numbers"),
+        help="folder of the strip reader, as /read uses it (default: %(default)s; a folder without one: "
+        "numbers read by cutting alone)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -167,12 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with native_stderr_held():
         classifier = Classifier.load("digits", args.models)
+        classifier.numbers = load_number_reader(args.numbers)
     sources = {"mnist_test": (mnist.x_test, mnist.y_test)}
     if args.usps.exists():
         images, labels = load_usps(args.usps)
         sources["usps"] = (white_on_black(images), labels)
     results = {
-        "numbers": evaluate_numbers(classifier, sources, args.per_cell, args.seed, args.paper),
+        "numbers": evaluate_numbers(
+            classifier,
+            sources,
+            args.per_cell,
+            args.seed,
+            args.paper,
+            ("all_touching",) if args.touching else SPACINGS,
+        ),
         "single_digits": single_digits(classifier, mnist.x_test[: args.single], mnist.y_test[: args.single]),
     }
     if args.json:

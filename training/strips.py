@@ -43,8 +43,9 @@ def compose(
     height: int = DIGIT_HEIGHT,
 ) -> np.ndarray:
     """White-on-black digits (uint8 arrays, MNIST's) written in a line, as a uint8 image.
-    `spacing`: every pair apart, close, or touching (one pair touching or overlapping,
-    the rest close); None: each gap drawn from all three."""
+    `spacing`: every pair apart, close, or touching or overlapping ("all_touching"), or
+    one pair touching or overlapping and the rest close ("touching"); None: each gap
+    drawn from the three."""
     slant = rng.uniform(-0.25, 0.25)
     parts = []
     for digit in digits:
@@ -66,6 +67,8 @@ def compose(
     for i, part in enumerate(parts):
         offsets.append((x, margin + round(rng.uniform(-0.12, 0.12) * height)))
         kind = spacing if spacing in ("apart", "close") else "touching" if i == touching else "close"
+        if spacing == "all_touching":
+            kind = "touching"
         if spacing is None:
             kind = str(rng.choice(SPACINGS, p=(0.3, 0.4, 0.3)))
         x = max(x + 2, x + part.shape[1] + round(rng.uniform(*GAPS[kind]) * height))

@@ -17,8 +17,9 @@ from app.core.ink import Source, image_of
 from app.core.layout import layout_problem, several_as_a_whole, union
 from app.core.limits import Limits
 from app.core.personal import Profile
-from app.core.preprocess import ink_field, whole_input
-from app.core.segment import segment
+from app.core.preprocess import digit_input, ink_field, whole_input
+from app.core.segment import Segment, segment
+from app.core.strip import NumberReader, box_in_field
 from app.core.tasks import Task, task
 
 
@@ -82,6 +83,7 @@ class Reading:
 
 
 CLEAR_DIGIT = 0.9  # a part this probably one particular digit (of the twelve outputs) is clearly one
+STRIP_SURE_ENOUGH = 0.6  # the strip reader's reading stands only where each digit is this probable
 
 
 class _Personal:
@@ -121,6 +123,7 @@ class Classifier:
         self.backend = backend
         self.limits = limits
         self.folder: Path | None = None
+        self.numbers: NumberReader | None = None  # the strip reader, for a digit model that has one
 
     @classmethod
     def load(
@@ -209,7 +212,8 @@ class Classifier:
         one digit, or finds as a whole one, is read as /predict reads it (the two agree);
         one it takes for several digits is cut into its parts, which must be laid out
         like a number's digits; one it finds is not a digit is no number, however its
-        parts look."""
+        parts look. Where the strip reader reads the line otherwise (digits that touch,
+        which cutting got wrong), and the whole may be several digits, its reading stands."""
         field = ink_field(image)  # once, for the whole drawing (as /predict has it) and its parts
         as_one = whole_input(field[0])
         personal = self._judge(profile)
@@ -221,7 +225,21 @@ class Classifier:
         )[0]
         box = union([s.box for s in segments])
         if len(segments) == 1 or (whole.is_digit and whole.sure):
-            return Reading([(box, whole)], whole)
+            reading = Reading([(box, whole)], whole)
+        else:
+            reading = self._parts(segments, whole, outputs, box, personal)
+        if self.numbers is None or (not whole.is_digit and not several_as_a_whole(box, outputs)):
+            return reading
+        return self._or_the_strip(reading, image, field, box)
+
+    def _parts(
+        self,
+        segments: list[Segment],
+        whole: Classification,
+        outputs: np.ndarray,
+        box: tuple[int, int, int, int],
+        personal: _Personal | None,
+    ) -> Reading:
         parts = np.stack([s.model_input for s in segments])
         results = self.classify_inputs(
             parts, np.stack([s.outputs for s in segments]), personal.nearest(parts) if personal else None
@@ -235,6 +253,57 @@ class Classifier:
         if not whole.is_digit and not several_as_a_whole(box, outputs) and not clear:
             return Reading(digits, whole, "as a whole, it does not look like a number")
         return Reading(digits, whole, layout_problem([box for box, _ in digits]))
+
+    def _or_the_strip(
+        self,
+        reading: Reading,
+        image: Image.Image,
+        field: tuple[np.ndarray, int],
+        box: tuple[int, int, int, int],
+    ) -> Reading:
+        """The strip reader's reading of the line where it is sure of every digit and
+        differs from the cut one in count (or the cut one is no number); the cut one where
+        the two agree on the count (its boxes, and the digit model's bars, are the finer),
+        and for a single upright digit the digit model is sure of (/predict's answer)."""
+        assert self.numbers is not None and self.card.not_a_digit is not None
+        ink, factor = field
+        strip, characters = self.numbers.read(ink)
+        agree = len(characters) == len(reading.digits) and reading.number is not None
+        if not characters or agree or min(c.confidence for c in characters) < STRIP_SURE_ENOUGH:
+            return reading
+        single = len(reading.digits) == 1 and bool(reading.whole.is_digit and reading.whole.sure)
+        if single and box[2] < box[3]:  # taller than wide: one digit, as /predict reads it
+            return reading
+        scale = factor * image.info.get("scale", 1.0)
+        digits = []
+        for character in characters:
+            left, top, right, bottom = box_in_field(strip, character, ink)
+            crop = ink[top:bottom, left:right]
+            model_input = (
+                digit_input(crop[np.ix_(crop.any(axis=1), crop.any(axis=0))]) if crop.any() else crop
+            )
+            digit_box = (
+                round(left * scale),
+                round(top * scale),
+                round((right - left) * scale),
+                round((bottom - top) * scale),
+            )
+            digits.append(
+                (
+                    digit_box,
+                    Classification(
+                        character.digit,
+                        self.task.labels[character.digit],
+                        float(character.probabilities.max()),
+                        character.probabilities.tolist(),
+                        model_input,
+                        True,
+                        1 - character.confidence,
+                        character.confidence >= self.card.not_a_digit.sure,
+                    ),
+                )
+            )
+        return Reading(digits, reading.whole)
 
     def read(self, source: Source, profile: Profile | None = None) -> Reading:
         """Raises Refusal for unusable images."""

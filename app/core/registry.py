@@ -14,6 +14,7 @@ from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
 from app.core.explain import Explainer
 from app.core.limits import Limits
+from app.core.strip import NumberReader, load_number_reader
 
 log = logging.getLogger("digitpad")
 
@@ -32,17 +33,24 @@ class Registry:
         self._explainers = dict(explainers or {})
         self._lock = threading.Lock()
         self.fetch: Fetch | None = None  # how to load an earlier version, where versions are kept
+        self.numbers: NumberReader | None = None  # the strip reader the digit models read numbers with
         self._earlier: dict[tuple[str, str], Classifier] = {}
 
     @classmethod
-    def load(cls, folders: dict[str, Path], backend: str, limits: Limits) -> Registry:
+    def load(
+        cls, folders: dict[str, Path], backend: str, limits: Limits, numbers: Path | None = None
+    ) -> Registry:
         """Each model in `folders` (by name, in order), warmed up, and the layers model of
-        each digit model. One that fails to load is left out and logged: its requests,
+        each digit model; the strip reader in `numbers`, where there is one, reads numbers
+        for every digit model. One that fails to load is left out and logged: its requests,
         and readiness, answer that it is not loaded."""
         models, explainers = [], {}
+        reader = load_number_reader(numbers) if numbers is not None else None
         for name, folder in folders.items():
             try:
                 model = Classifier.load(name, folder, backend, limits)
+                if model.reads_digits:
+                    model.numbers = reader
                 model.warm_up()
             except (OSError, ValueError, KeyError) as exc:
                 log.error("model %s not loaded from %s: %s", name, folder, exc)
@@ -54,7 +62,9 @@ class Registry:
                     explainers[name] = Explainer.load(folder, model.card, limits)
                 except (OSError, ValueError) as exc:
                     log.warning("layers model of %s not loaded (its look inside answers 503): %s", name, exc)
-        return cls(list(folders), models, explainers)
+        registry = cls(list(folders), models, explainers)
+        registry.numbers = reader
+        return registry
 
     def loaded(self) -> list[Classifier]:
         """The models that loaded, in the service's order."""

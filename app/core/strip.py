@@ -12,6 +12,7 @@ overlap are read as they are, with no cut to get wrong.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +152,16 @@ class NumberReader:
         """The digits of an ink field's line, left to right."""
         strip = strip_input(ink)
         return strip, decode(self.predict(strip.pixels[None])[0])
+
+
+def load_number_reader(folder: Path) -> NumberReader | None:
+    """The strip reader in `folder` (numbers.tflite, with its card), or None where there is
+    none or it will not load: numbers are then read by cutting alone, as they were."""
+    path = folder / "numbers.tflite"
+    if not path.is_file():
+        return None
+    try:
+        return NumberReader(path)
+    except (OSError, ValueError) as exc:
+        logging.getLogger("digitpad").error("strip reader not loaded from %s: %s", folder, exc)
+        return None

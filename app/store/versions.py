@@ -187,6 +187,8 @@ class Follower:
         """The version, loaded and warmed up; raises for one that will not load."""
         folder = self.versions.folder(name, version)
         model = Classifier.load(name, folder, self.backend, self.limits)
+        if model.reads_digits:
+            model.numbers = self.registry.numbers
         if model.version != version:
             raise ValueError(f"its card says version {model.version}")
         model.warm_up()

@@ -83,7 +83,9 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
         # NumPy's BLAS on one thread: a request's products are small (app.core.personal), and
         # threads woken for each fight the requests' own for the cores (10x slower under load).
         threadpool_limits(1, user_api="blas")
-        registry = given or Registry.load(settings.model_folders(), settings.backend, settings.limits())
+        registry = given or Registry.load(
+            settings.model_folders(), settings.backend, settings.limits(), settings.model_dir / "numbers"
+        )
         if settings.metrics:
             for model in registry.loaded():
                 metrics.record_model(model.name, model.version)
