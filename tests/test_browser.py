@@ -213,6 +213,48 @@ def test_a_lowercase_letter_or_a_doodle_of_several_strokes_is_no_number(desktop,
     desktop.assert_clean()
 
 
+@pytest.mark.parametrize("shape", ["delta", "beta", "g"])
+def test_a_handwritten_greek_or_lowercase_letter_is_not_a_digit(desktop, shape):
+    """Letters people write that an MNIST model alone takes for 8, 9 or 6."""
+    mouse_draw(desktop, shape)
+    desktop.wait_until_settled()
+    expect(desktop.page.locator("#summary")).to_contain_text("doesn't look like a", timeout=10_000)
+    assert desktop.prediction() == "?"
+    desktop.assert_clean()
+
+
+def joined_cells(count: int, overlap: float) -> list[tuple[float, float, float, float]]:
+    """`count` cells across the middle of the pad, each overlapping the one before by
+    `overlap` of its width, so that the digits drawn in them run into each other."""
+    width = 0.9 / (1 + (count - 1) * (1 - overlap))
+    return [
+        (0.05 + i * width * (1 - overlap), 0.3, 0.05 + i * width * (1 - overlap) + width, 0.7)
+        for i in range(count)
+    ]
+
+
+# Numbers written fast, their digits joined: the digits, and how far each cell overlaps the last.
+JOINED = {
+    "18": ((1, 8), 0.6),
+    "00": ((0, 0), 0.45),
+    "11": ((1, "1 with flag"), 0.75),
+    "2026": ((2, 0, 2, 6), 0.55),
+}
+
+
+@pytest.mark.parametrize("number", JOINED)
+def test_a_number_written_joined_is_read_with_a_box_per_digit(desktop, number):
+    digits, overlap = JOINED[number]
+    for digit, cell in zip(digits, joined_cells(len(digits), overlap), strict=True):
+        mouse_draw(desktop, digit, cell=cell)
+    desktop.wait_until_settled()
+    expect(desktop.page.get_by_test_id("prediction")).to_have_text(number, timeout=10_000)
+    boxes = desktop.page.locator("#boxes .box")
+    assert boxes.count() == len(number)
+    assert [boxes.nth(i).get_attribute("data-label") for i in range(len(number))] == list(number)
+    desktop.assert_clean()
+
+
 def test_a_drawn_number_is_read_live_with_a_box_per_digit(desktop):
     for i, digit in enumerate((2, 0, 2, 6)):  # four cells across the middle of the pad
         mouse_draw(desktop, digit, cell=(0.03 + 0.24 * i, 0.35, 0.22 + 0.24 * i, 0.65))
