@@ -93,6 +93,20 @@ class Settings(BaseSettings):
         description="the examples' database, if not SQLite in data_dir: postgresql+psycopg://user:password@host/db "
         "(several workers on several machines, or pods, share it)",
     )
+    # A database that is slow or frozen must not hold requests: no request waits longer than
+    # this for it, nor PostgreSQL runs a statement longer (statement_timeout).
+    store_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="how long a request waits for the examples' database (a pooled connection, each "
+        "PostgreSQL statement, the whole call); then a 503",
+    )
+    profile_wait_s: float = Field(
+        0.2,
+        gt=0,
+        description="how long a reading waits for its profile's examples; then it answers without them "
+        "(personal false, and the response header Digitpad-Profile-Skipped)",
+    )
     max_examples_per_profile: int = Field(1000, gt=0, description="examples one profile may keep (more: 409)")
     max_examples: int = Field(1_000_000, gt=0, description="examples the whole store may keep (more: 507)")
     examples_per_minute: int = Field(

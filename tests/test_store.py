@@ -8,6 +8,7 @@ import os
 import signal
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -257,3 +258,39 @@ def test_with_postgresql_down_reading_works_and_storing_says_503_until_it_is_bac
         again = client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("outage")})
         assert again.status_code == 201
         assert len(client.get("/examples", headers=profile("outage")).json()["examples"]) == 2
+
+
+def test_with_postgresql_frozen_the_service_answers_at_once_and_reads_without_the_profile(postgres_server):
+    """A server that stops answering (SIGSTOP: its connections open, nothing said on them)
+    holds no request longer than its deadline, and never the event loop."""
+    env = {"DIGITPAD_DATABASE_URL": postgres_server.url, "DIGITPAD_STORE_TIMEOUT_S": "1"}
+    mine = {**PNG, **profile("frozen")}
+    with running_server(**env) as server, httpx.Client(base_url=server.url, timeout=5) as client:
+        assert client.post("/examples?label=7", content=SEVEN, headers=mine).status_code == 201
+        assert client.post("/predict", content=SEVEN, headers=mine).json()["personal"] is True
+        with postgres_server.frozen(), ThreadPoolExecutor(3) as pool:
+            # Unauthenticated, and each a look-up of a version in the database.
+            misses = [
+                pool.submit(client.get, f"/v2/models/digits/versions/made-up-{i}/ready") for i in range(3)
+            ]
+            time.sleep(0.3)
+            started = time.monotonic()
+            health = client.get("/health")
+            health_s = time.monotonic() - started
+            started = time.monotonic()
+            read = client.post("/predict", content=SEVEN, headers=mine)
+            read_s = time.monotonic() - started
+            started = time.monotonic()
+            listed = client.get("/examples", headers=profile("frozen"))
+            listed_s = time.monotonic() - started
+            statuses = {miss.result().status_code for miss in misses}
+        assert health.status_code == 200 and health_s < 0.2, health_s
+        assert read.status_code == 200 and read_s < 0.5, read_s
+        assert read.json()["personal"] is False and read.json()["digit"] == 7
+        assert "digitpad-profile-skipped" in read.headers
+        assert listed.status_code == 503 and listed.json()["code"] == "store_unavailable"
+        assert listed_s < 2, listed_s
+        assert statuses <= {404, 503}
+        # Woken, it serves the profile again.
+        assert client.post("/examples?label=7", content=SEVEN, headers=mine).status_code == 201
+        assert len(client.get("/examples", headers=profile("frozen")).json()["examples"]) == 2

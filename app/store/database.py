@@ -31,6 +31,14 @@ log = logging.getLogger("digitpad")
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000  # how long a SQLite writer waits for another before it fails
 CONNECT_TIMEOUT_S = 3  # how long a PostgreSQL connection may take: a request waits that long at most
+STATEMENT_TIMEOUT_S = (
+    5.0  # a statement PostgreSQL runs longer than this is cancelled (DIGITPAD_STORE_TIMEOUT_S)
+)
+# TCP keepalives: a connection to a machine that vanished (no reset ever comes) is found dead
+# after KEEPALIVE_IDLE_S + KEEPALIVE_COUNT x KEEPALIVE_INTERVAL_S, not after the kernel's two hours.
+KEEPALIVE_IDLE_S = 10
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_COUNT = 3
 MIGRATION_LOCK = 0x6469676974  # "digit": PostgreSQL's advisory lock, while one process migrates
 
 
@@ -53,9 +61,10 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeout_s: float = STATEMENT_TIMEOUT_S) -> Engine:
     """An engine for `url`; a SQLite file is made if missing (its folder too), readable by
-    this user only."""
+    this user only. On PostgreSQL no statement runs, and no one waits for a pooled
+    connection, longer than `timeout_s`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -67,8 +76,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # pre_ping: a connection the server closed (a restart) is replaced, not failed.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+    # pre_ping: a connection the server closed (a restart) is replaced, not failed. Without
+    # the timeouts a slow server holds a request, and the connection it took, for as long
+    # as it likes (SQLAlchemy's pool waits 30 s for a connection by default).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "options": f"-c statement_timeout={round(timeout_s * 1000)}",
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_IDLE_S,
+            "keepalives_interval": KEEPALIVE_INTERVAL_S,
+            "keepalives_count": KEEPALIVE_COUNT,
+        },
+    )
 
 
 def unavailable(exc: Exception) -> Refusal:
@@ -79,9 +102,10 @@ def unavailable(exc: Exception) -> Refusal:
 class Database:
     """One database, migrated on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout_s: float = STATEMENT_TIMEOUT_S) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.timeout_s = timeout_s
+        self.engine = make_engine(url, timeout_s)
         self.dialect = self.engine.dialect.name
         self._migrated = False
         self._lock = threading.Lock()

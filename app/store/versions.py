@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from app.store.tables import ModelVersionRow, PromotionRow
 
 log = logging.getLogger("digitpad")
 CARD = "model_card.json"
+MISSES_KEPT = 10_000  # versions not found, remembered at once
 VERSION = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")  # a folder's name, never a path
 
 
@@ -180,6 +182,9 @@ class Follower:
         self.every = every
         self.on_swap = on_swap  # (name, version now, version before)
         self.refused: set[tuple[str, str]] = set()
+        # Versions asked for and not found, and when: asked of the database again only after
+        # a poll interval, so that requests naming made-up versions cost it nothing.
+        self._missing: dict[tuple[str, str], float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -200,10 +205,17 @@ class Follower:
         return model, explainer
 
     def earlier(self, name: str, version: str) -> Classifier | None:
-        """A version other than the one serving, for a request that names it."""
+        """A version other than the one serving, for a request that names it; None for one
+        the database does not have (or could not say), remembered for `every` seconds."""
+        missed = self._missing.get((name, version))
+        if missed is not None and time.monotonic() - missed < self.every:
+            return None
         try:
             return self.load(name, version)[0]
         except Refusal:
+            if len(self._missing) >= MISSES_KEPT:  # made-up names must not grow it without end
+                self._missing.clear()
+            self._missing[(name, version)] = time.monotonic()
             return None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.error("%s version %s not loaded: %s", name, version, exc)

@@ -18,11 +18,12 @@ from pydantic import TypeAdapter, ValidationError
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
 from app.core.explain import Explainer
+from app.core.personal import Profile
 from app.core.registry import Registry
 from app.settings import Settings
 from app.store.examples import Examples
 from app.store.profiles import Profiles
-from app.web.work import Work
+from app.web.work import Late, Work
 
 MODEL_QUERY = Query(
     None,
@@ -65,12 +66,15 @@ async def profiles(request: Request) -> Profiles:
     return request.app.state.profiles
 
 
+PROFILE_SKIPPED = "Digitpad-Profile-Skipped"  # a response header: the profile's examples were left out
 PROFILE_ID = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 PROFILE_HEADER = Header(
     None,
     alias="Digitpad-Profile",
     description="a person's profile: a random id of 16-128 letters, digits, - and _ that the page keeps; "
-    "reading applies its examples, and /examples keeps them",
+    "reading applies its examples, and /examples keeps them. Examples the database does not give within "
+    "DIGITPAD_PROFILE_WAIT_S (0.2 s) are left out: the answer is not personal and has the header "
+    f"{PROFILE_SKIPPED}",
     examples=["k3TqZ9vX0bYw5mR2hL8aFg"],
 )
 
@@ -146,6 +150,7 @@ class Reader:
     work: Work
     profiles: Profiles
     metrics: bool
+    profile_wait_s: float
 
 
 def reader(request: Request, digits_only: bool = False) -> Reader:
@@ -166,4 +171,19 @@ def reader(request: Request, digits_only: bool = False) -> Reader:
         state.work,
         state.profiles,
         state.settings.metrics,
+        state.settings.profile_wait_s,
     )
+
+
+async def known_profile(
+    work: Work, profiles: Profiles, profile: str | None, model: Classifier, wait_s: float
+) -> tuple[Profile | None, bool]:
+    """The profile's examples for `model` (None: no profile, or none to use), and whether
+    they were left out because the database took longer than `wait_s`: a reading never
+    waits long for what only refines it."""
+    if profile is None:
+        return None, False
+    try:
+        return await work.within(wait_s, profiles.get, profile, model), False
+    except Late:
+        return None, True

@@ -5,6 +5,7 @@ the app itself, so two apps in one process keep their own."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable
@@ -37,7 +38,7 @@ from app.web.middleware.server_errors import ServerErrors
 from app.web.oip import routes as oip
 from app.web.routes import examples, page, reading, service
 from app.web.schemas import PredictRequest
-from app.web.work import Work
+from app.web.work import STORE_THREADS, Work
 
 log = logging.getLogger("digitpad")
 # Request bodies the routes read themselves (several content types), documented by reference.
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     """The app; it loads the models the settings list at start-up, unless given them loaded."""
     settings = settings or get_settings()
     given = None if models is None else Registry(settings.models, models)
-    database = Database(settings.database())
+    database = Database(settings.database(), settings.store_timeout_s)
     versions = Versions(database, settings.data_dir / "models", settings.model_folders())
     store = Examples(
         database,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
                 metrics.record_model(model.name, model.version)
         app.state.registry = registry
         try:
-            database.migrate()
+            await asyncio.to_thread(database.migrate)  # a slow database holds no one's event loop
         except Refusal as exc:  # reading goes on; storing answers 503 and migrates once it can
             log.error("examples' database not ready: %s", exc.detail)
         follower = None
@@ -107,13 +108,16 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
                 else None,
             )
             registry.fetch = follower.earlier
-            follower.check()
+            await asyncio.to_thread(follower.check)
             follower.start()
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
+        store = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
-            app.state.work = Work(executor, settings.inline_pixels)
+            app.state.work = Work(executor, settings.inline_pixels, store, settings.store_timeout_s)
             yield
+        # Threads a frozen database holds are not waited for: they end when it answers.
+        store.shutdown(wait=False, cancel_futures=True)
         if follower is not None:
             follower.stop()
         database.close()

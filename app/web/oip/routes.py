@@ -12,7 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
+from app.core.registry import Registry
 from app.web import metrics
 from app.web.deps import RegistryDep, SettingsDep, WorkDep
 from app.web.oip import codec
@@ -29,11 +31,16 @@ from app.web.oip.types import (
     ServerMetadata,
 )
 from app.web.problems import IMAGE_CODES, documented
+from app.web.work import Work
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol v2"])
 PLATFORM = "litert"
 EXTENSIONS = ["binary_tensor_data", "model_configuration"]
-MODEL_CODES = (Code.UNKNOWN_MODEL, Code.MODEL_NOT_LOADED)
+MODEL_CODES = (
+    Code.UNKNOWN_MODEL,
+    Code.MODEL_NOT_LOADED,
+    Code.STORE_UNAVAILABLE,
+)  # the last: fetching a version
 INFER_CODES = (
     *MODEL_CODES,
     *IMAGE_CODES,
@@ -59,6 +66,16 @@ INFER_BODY = {
 }
 # The request body the infer route reads itself, for app.web.main to document.
 BODY_SCHEMAS = (InferenceRequest,)
+
+
+async def _model(registry: Registry, work: Work, name: str, version: str | None) -> Classifier:
+    """The model `name`, of `version` if given. A version other than the one serving may be
+    fetched from the database and loaded: never on the event loop, and not for longer than a
+    request waits for the database."""
+    model = registry.get(name)
+    if version is None or version == model.version:
+        return model
+    return await work.stored(registry.get, name, version)
 
 
 @router.get("/health/live", response_model=Live, summary="Liveness (OIP)")
@@ -90,8 +107,10 @@ async def server_metadata(request: Request) -> ServerMetadata:
     responses=documented(ErrorBody, *MODEL_CODES),
     summary="Model metadata, one version (OIP)",
 )
-async def model_metadata(name: str, registry: RegistryDep, version: str | None = None) -> ModelMetadata:
-    model = registry.get(name, version)
+async def model_metadata(
+    name: str, registry: RegistryDep, work: WorkDep, version: str | None = None
+) -> ModelMetadata:
+    model = await _model(registry, work, name, version)
     return ModelMetadata(
         name=model.name,
         versions=[model.version],
@@ -114,9 +133,9 @@ async def model_metadata(name: str, registry: RegistryDep, version: str | None =
     summary="Model configuration, one version",
 )
 async def model_config(
-    name: str, registry: RegistryDep, settings: SettingsDep, version: str | None = None
+    name: str, registry: RegistryDep, work: WorkDep, settings: SettingsDep, version: str | None = None
 ) -> ModelConfig:
-    model = registry.get(name, version)
+    model = await _model(registry, work, name, version)
     return ModelConfig(
         name=model.name,
         platform=PLATFORM,
@@ -139,8 +158,10 @@ async def model_config(
     responses=documented(ErrorBody, *MODEL_CODES),
     summary="Model readiness, one version (OIP)",
 )
-async def model_ready(name: str, registry: RegistryDep, version: str | None = None) -> ModelReady:
-    registry.get(name, version)
+async def model_ready(
+    name: str, registry: RegistryDep, work: WorkDep, version: str | None = None
+) -> ModelReady:
+    await _model(registry, work, name, version)
     return ModelReady(name=name, ready=True)
 
 
@@ -166,7 +187,7 @@ async def infer(
     settings: SettingsDep,
     version: str | None = None,
 ) -> Response:
-    model = registry.get(name, version)
+    model = await _model(registry, work, name, version)
     if request.headers.get("content-encoding", "identity").lower() != "identity":
         raise Refusal(Code.UNSUPPORTED_CONTENT_ENCODING, "compressed request bodies are not accepted")
     inference, binary = codec.parse(await request.body(), request.headers.get(codec.HEADER_LENGTH))

@@ -25,6 +25,7 @@ from app.web.deps import (
     RequiredProfileDep,
     SettingsDep,
     WorkDep,
+    known_profile,
 )
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import ExampleList, Forgotten, Problem, StoredExample
@@ -115,30 +116,29 @@ async def store(
     kind: Literal["example", "correction"] = KIND_QUERY,
     part: int | None = PART_QUERY,
 ) -> Response:
-    def keep(source: Source) -> Stored:
-        # Read as the person saw it read (with their examples), for the model's answer and the part.
-        known = profiles.get(profile, classifier)
-        if part is None:
-            result = classifier.classify(source, known)
-        else:
-            digits = classifier.read(source, known).digits
-            if part >= len(digits):
-                raise Refusal(
-                    Code.NO_SUCH_PART, f"there is no part {part}: the drawing reads as {len(digits)}"
-                )
-            result = digits[part][1]
-        return examples.add(
-            profile,
-            LABELS.index(label),
-            kind,
-            result.model_input,
-            classifier.name,
-            classifier.version,
-            _answer(result),
-        )
-
     source = await bodies.image_source(request, work)
-    stored = await work.pooled(keep, source)
+    # Read as the person saw it read (with their examples), for the model's answer and the part.
+    known, _ = await known_profile(work, profiles, profile, classifier, settings.profile_wait_s)
+
+    def read(source: Source) -> Classification:
+        if part is None:
+            return classifier.classify(source, known)
+        digits = classifier.read(source, known).digits
+        if part >= len(digits):
+            raise Refusal(Code.NO_SUCH_PART, f"there is no part {part}: the drawing reads as {len(digits)}")
+        return digits[part][1]
+
+    result = await work.pooled(read, source)
+    stored = await work.stored(
+        examples.add,
+        profile,
+        LABELS.index(label),
+        kind,
+        result.model_input,
+        classifier.name,
+        classifier.version,
+        _answer(result),
+    )
     if settings.metrics:
         metrics.record_example(kind, stored.answer, label)
     answer = _shown(stored)
@@ -152,7 +152,7 @@ async def store(
     summary="Your profile's examples, oldest first, and how many of each label",
 )
 async def listed(examples: ExamplesDep, profile: RequiredProfileDep, work: WorkDep) -> ExampleList:
-    kept = await work.pooled(examples.kept, profile)
+    kept = await work.stored(examples.kept, profile)
     return ExampleList(
         examples=[_shown(example) for example in kept],
         counts=dict(Counter(LABELS[example.label] for example in kept)),
@@ -166,7 +166,7 @@ async def listed(examples: ExamplesDep, profile: RequiredProfileDep, work: WorkD
     summary="Forget my handwriting: delete every example of your profile",
 )
 async def forget(examples: ExamplesDep, profile: RequiredProfileDep, work: WorkDep) -> Forgotten:
-    deleted = await work.pooled(examples.forget, profile)
+    deleted = await work.stored(examples.forget, profile)
     return Forgotten(deleted=deleted)
 
 
@@ -184,7 +184,7 @@ async def delete(
     work: WorkDep,
     example: ExampleId,
 ) -> Response:
-    found = await work.pooled(examples.delete, profile, example)
+    found = await work.stored(examples.delete, profile, example)
     if not found:
         raise Refusal(Code.UNKNOWN_EXAMPLE, f"your profile has no example {example}")
     return Response(status_code=204)

@@ -14,7 +14,16 @@ from app.core.classifier import Reading as NumberReading
 from app.core.errors import Code
 from app.core.ink import Source
 from app.web import bodies, metrics
-from app.web.deps import READING_PARAMETERS, DigitClassifierDep, ExplainerDep, Reader, WorkDep, reader
+from app.web.deps import (
+    PROFILE_SKIPPED,
+    READING_PARAMETERS,
+    DigitClassifierDep,
+    ExplainerDep,
+    Reader,
+    WorkDep,
+    known_profile,
+    reader,
+)
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import (
     ClassPrediction,
@@ -71,9 +80,10 @@ def _count(it: Reader, results: list[Classification]) -> None:
         metrics.record_answers(it.classifier.name, it.classifier.version, results)
 
 
-def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Response:
+def _json(answer: Prediction | ClassPrediction | Reading | Explanation, skipped: bool = False) -> Response:
     # Already validated: serialised directly rather than checked again against response_model.
-    return Response(answer.model_dump_json(), media_type="application/json")
+    headers = {PROFILE_SKIPPED: "the examples' database did not answer in time"} if skipped else None
+    return Response(answer.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -85,17 +95,11 @@ def _json(answer: Prediction | ClassPrediction | Reading | Explanation) -> Respo
 )
 async def predict(request: Request) -> Response:
     it = reader(request)
-
-    def classify(source: Source) -> Classification:
-        return it.classifier.classify(
-            source, it.profiles.get(it.profile, it.classifier) if it.profile else None
-        )
-
-    # A profile's examples come from the database, which may keep it waiting: in the pool.
-    run = it.work.pooled if it.profile else it.work.reading
-    result = await run(classify, await bodies.image_source(request, it.work))
+    source = await bodies.image_source(request, it.work)
+    known, skipped = await known_profile(it.work, it.profiles, it.profile, it.classifier, it.profile_wait_s)
+    result = await it.work.reading(lambda source: it.classifier.classify(source, known), source)
     _count(it, [result])
-    return _json(_prediction(it.classifier, result, it.include_input))
+    return _json(_prediction(it.classifier, result, it.include_input), skipped)
 
 
 @router.post(
@@ -108,12 +112,13 @@ async def predict(request: Request) -> Response:
 async def read(request: Request) -> Response:
     it = reader(request, digits_only=True)
     classifier, include_input = it.classifier, it.include_input
+    source = await bodies.image_source(request, it.work)
+    known, skipped = await known_profile(it.work, it.profiles, it.profile, classifier, it.profile_wait_s)
 
     def read(source: Source) -> NumberReading:
-        return classifier.read(source, it.profiles.get(it.profile, classifier) if it.profile else None)
+        return classifier.read(source, known)
 
-    run = it.work.pooled if it.profile else it.work.reading
-    reading = await run(read, await bodies.image_source(request, it.work))
+    reading = await it.work.reading(read, source)
     _count(it, [result for _, result in reading.digits])
     return _json(
         Reading(
@@ -126,7 +131,8 @@ async def read(request: Request) -> Response:
             ],
             model_version=classifier.version,
             model=classifier.name,
-        )
+        ),
+        skipped,
     )
 
 
