@@ -200,6 +200,21 @@ def _model_problem(settings: Settings) -> str | None:
     return None
 
 
+def _data_problem(settings: Settings) -> str | None:
+    """Why the data folder, where the examples' SQLite database is made, cannot be written;
+    None if it can, or when the examples are in PostgreSQL (nothing else is written there)."""
+    if settings.database_url is not None:
+        return None
+    folder, variable = settings.data_dir, environment_variable("data_dir")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make the data folder {folder} ({variable}): {exc.strerror or exc}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write in the data folder {folder} ({variable}): give the service's user write access"
+    return None
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line; each flag overrides its environment variable."""
     parser = argparse.ArgumentParser(
@@ -232,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"digitpad-serve: invalid setting: {exc}", file=sys.stderr)
         return 2
-    problem = _model_problem(settings)
+    problem = _data_problem(settings) or _model_problem(settings)
     if problem:
         print(f"digitpad-serve: {problem}", file=sys.stderr)
         return 2

@@ -187,3 +187,11 @@ def alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, only not yet reaped
         return stat.read().split(") ")[1][0] != "Z"
+
+
+def test_a_data_folder_that_cannot_be_made_stops_the_start_in_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    data = tmp_path / "a-file" / "data"  # under a file: no one can make it, root included
+    result = serve(env={"DIGITPAD_DATA_DIR": str(data), "DIGITPAD_PORT": str(free_port())})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "DIGITPAD_DATA_DIR" in result.stderr and "Traceback" not in result.stderr

@@ -135,3 +135,60 @@ def test_a_version_that_will_not_load_is_refused_and_the_old_one_keeps_serving(d
         answer = httpx.post(f"{server.url}/predict", content=SEVEN, headers=PNG)
         assert answer.status_code == 200 and answer.json()["model_version"] == SHIPPED
     assert httpx.get(f"{server.url}/ready").status_code == 200
+
+
+def _follower(data: Path, every: float = 60.0):
+    from app.core.registry import Registry
+    from app.settings import Settings
+    from app.store.database import Database
+    from app.store.versions import Follower, Versions
+
+    versions = Versions(Database(f"sqlite:///{data / 'digitpad.db'}"), None, {"digits": MODELS})
+    registry = Registry.load({"digits": MODELS}, "litert", Settings().limits())
+    return Follower(versions, registry, "litert", Settings().limits(), every), versions
+
+
+def test_a_fetched_version_is_unpacked_outside_the_data_folder(data):
+    _, versions = _follower(data)
+    versions.add("digits", MODELS / "dense")
+    folder = versions.folder("digits", DENSE)
+    assert (folder / "model_card.json").is_file()
+    assert data not in folder.parents and not (data / "models").exists()
+
+
+def test_a_version_refused_for_a_passing_reason_is_tried_again_at_the_next_poll(data, monkeypatch):
+    import errno
+
+    follower, versions = _follower(data)
+    monkeypatch.setattr(versions, "serving", lambda name: DENSE)
+    load = follower.load
+    tries = []
+
+    def flaky(name: str, version: str):
+        tries.append(version)
+        if len(tries) == 1:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return load(name, version)
+
+    monkeypatch.setattr(follower, "load", flaky)
+    versions.add("digits", MODELS / "dense")
+    follower.check()
+    assert follower.registry.versions()["digits"] == SHIPPED
+    follower.check()
+    assert follower.registry.versions()["digits"] == DENSE and tries == [DENSE, DENSE]
+
+
+def test_a_version_not_found_is_asked_for_again_only_after_a_poll_interval(data, monkeypatch):
+    follower, versions = _follower(data, every=0.5)
+    asked: list[str] = []
+    folder = versions.folder
+
+    def counted(name: str, version: str) -> Path:
+        asked.append(version)
+        return folder(name, version)
+
+    monkeypatch.setattr(versions, "folder", counted)
+    assert [follower.earlier("digits", "made-up") for _ in range(5)] == [None] * 5
+    assert asked == ["made-up"]
+    time.sleep(0.6)
+    assert follower.earlier("digits", "made-up") is None and asked == ["made-up"] * 2

@@ -108,6 +108,14 @@ def gate(
     return figures
 
 
+def picked_up(settings: Settings) -> str:
+    # Workers report nowhere what they serve: the promotion is all this command can vouch for.
+    return (
+        f"running services load it within DIGITPAD_MODEL_POLL_S ({settings.model_poll_s:g} s); a worker "
+        "that cannot keeps its version and logs why (tried again at each poll where the cause may pass)"
+    )
+
+
 def table(figures: list[Figure]) -> str:
     return "\n".join(
         ["| figure | serving | candidate | rule | |", "|---|---|---|---|---|", *(f.row() for f in figures)]
@@ -117,9 +125,7 @@ def table(figures: list[Figure]) -> str:
 def stores(settings: Settings) -> tuple[Versions, Examples]:
     database = Database(settings.database())
     caps = Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute)
-    return Versions(database, settings.data_dir / "models", settings.model_folders()), Examples(
-        database, caps
-    )
+    return Versions(database, None, settings.model_folders()), Examples(database, caps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             f"error: no model {args.name}; this service serves {', '.join(settings.models)}", file=sys.stderr
         )
         return 2
-    versions, examples = stores(settings)
+    try:
+        versions, examples = stores(settings)
+    except OSError as exc:  # the SQLite database's folder cannot be made
+        print(f"error: {settings.database()}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     try:
         return _run(args, versions, examples, settings)
     except Refusal as exc:
@@ -182,8 +192,9 @@ def _run(args: argparse.Namespace, versions: Versions, examples: Examples, setti
         note = table(figures) + (f"\nforced over: {', '.join(failed)}" if failed else "")
         versions.promote(name, args.version, note)
         print(
-            f"{name} now serves version {args.version}"
+            f"{name} version {args.version} promoted"
             + (f" (forced over {', '.join(failed)})" if failed else "")
+            + f"; {picked_up(settings)}"
         )
     else:
         history = versions.promotions(name)
@@ -195,7 +206,7 @@ def _run(args: argparse.Namespace, versions: Versions, examples: Examples, setti
             (p.version for p in history[1:] if p.version != current), versions.shipped_card(name).version
         )
         versions.promote(name, earlier, f"rollback from {current}")
-        print(f"{name} now serves version {earlier} again (was {current})")
+        print(f"{name} version {earlier} promoted again (was {current}); {picked_up(settings)}")
     return 0
 
 

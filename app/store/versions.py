@@ -3,14 +3,18 @@ database, where every worker and pod can fetch them, and promotions, the newest 
 names the version a model serves. A model never promoted serves its shipped folder
 (`models/`), whose version is addressable too.
 
-A version is fetched once into DIGITPAD_DATA_DIR/models/<name>/<version>/ (a folder per
-version), then loaded from there."""
+A version is fetched once per process into a temporary folder of that process's own
+(<tmp>/digitpad-versions-*/<name>/<version>/), then loaded from there: the data folder may
+be read-only, or shared by pods, and the database has every version anyway."""
 
 from __future__ import annotations
 
+import atexit
+import errno
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -61,11 +65,31 @@ def _zip(paths: list[Path]) -> bytes:
     return buffer.getvalue()
 
 
+def transient(exc: Exception) -> bool:
+    """Whether loading a version failed for a reason that may pass (the database away, a
+    full or read-only disk) rather than for the version's own (a missing or corrupt file)."""
+    if isinstance(exc, Refusal):
+        return exc.code is Code.STORE_UNAVAILABLE
+    return isinstance(exc, OSError) and exc.errno not in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR)
+
+
 class Versions:
-    def __init__(self, database: Database, cache: Path, shipped: dict[str, Path]) -> None:
+    def __init__(self, database: Database, cache: Path | None, shipped: dict[str, Path]) -> None:
         self.database = database
-        self.cache = cache  # a folder per version, fetched from the database
+        # A folder per version fetched from the database; None: a temporary folder per process.
+        self._cache = cache
+        self._cache_pid = os.getpid()
         self.shipped = shipped  # each model's folder in models/: its version until one is promoted
+
+    @property
+    def cache(self) -> Path:
+        """Where fetched versions are unpacked: made on first use, and again in a forked worker,
+        whose folder is its own (removed when it exits)."""
+        if self._cache is None or self._cache_pid != os.getpid():
+            self._cache = Path(tempfile.mkdtemp(prefix="digitpad-versions-"))
+            self._cache_pid = os.getpid()
+            atexit.register(shutil.rmtree, self._cache, True)
+        return self._cache
 
     def shipped_card(self, name: str) -> ModelCard:
         return ModelCard.read(self.shipped[name] / CARD)
@@ -181,7 +205,8 @@ class Follower:
         self.limits = limits
         self.every = every
         self.on_swap = on_swap  # (name, version now, version before)
-        self.refused: set[tuple[str, str]] = set()
+        self.refused: set[tuple[str, str]] = set()  # for good: the version itself is at fault
+        self.failing: set[tuple[str, str]] = set()  # for now (transient()): tried again at each poll
         # Versions asked for and not found, and when: asked of the database again only after
         # a poll interval, so that requests naming made-up versions cost it nothing.
         self._missing: dict[tuple[str, str], float] = {}
@@ -235,9 +260,18 @@ class Follower:
             try:
                 model, explainer = self.load(name, version)
             except (Refusal, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-                self.refused.add((name, version))
-                log.error("%s version %s refused, version %s keeps serving: %s", name, version, served, exc)
+                if not transient(exc):
+                    self.refused.add((name, version))
+                elif (name, version) in self.failing:
+                    continue  # said already: tried again at each poll, quietly
+                else:
+                    self.failing.add((name, version))
+                again = " (tried again at each poll)" if transient(exc) else ""
+                log.error(
+                    "%s version %s refused%s, version %s keeps serving: %s", name, version, again, served, exc
+                )
                 continue
+            self.failing.discard((name, version))
             self.registry.swap(model, explainer)
             log.info("%s now serves version %s (was %s)", name, version, served)
             if self.on_swap is not None:

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     settings = settings or get_settings()
     given = None if models is None else Registry(settings.models, models)
     database = Database(settings.database(), settings.store_timeout_s)
-    versions = Versions(database, settings.data_dir / "models", settings.model_folders())
+    versions = Versions(database, None, settings.model_folders())
     store = Examples(
         database,
         Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute),
