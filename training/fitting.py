@@ -29,6 +29,7 @@ from training.data import Mnist
 from training.explain_export import CHECK_IMAGES, export_layers
 from training.extra import Extra
 from training.extra import accuracy as extra_accuracy
+from training.hub_card import write_readme
 from training.recipes import QUICK_TRAIN, Recipe
 from training.report import plot_history, versions
 
@@ -281,6 +282,7 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
         }
     )
     card.write(out / "model_card.json")
+    write_readme(out)  # README.md, the Hub's format of the same card
     shutil.rmtree(work)
     print(evaluation.summary)
     print(f"LiteRT vs Keras: max |difference| {parity:.2e}; trained in {seconds:.0f} s; wrote {out}/")
