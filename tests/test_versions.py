@@ -192,3 +192,29 @@ def test_a_version_not_found_is_asked_for_again_only_after_a_poll_interval(data,
     assert asked == ["made-up"]
     time.sleep(0.6)
     assert follower.earlier("digits", "made-up") is None and asked == ["made-up"] * 2
+
+
+def _variant(tmp_path: Path, version: str, network: Path | None = None) -> Path:
+    """The dense model's folder as a new version, its network replaced by `network`."""
+    folder = tmp_path / "variant"
+    shutil.copytree(MODELS / "dense", folder, ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv"))
+    card = json.loads((folder / "model_card.json").read_text())
+    card["version"] = version
+    (folder / "model_card.json").write_text(json.dumps(card))
+    if network is not None:
+        shutil.copy(network, folder / "dense.tflite")
+    return folder
+
+
+def test_a_network_whose_outputs_are_not_its_cards_is_not_kept(data, tmp_path):
+    clothes = _variant(tmp_path, "clothes00001", MODELS / "fashion" / "fashion.tflite")  # 10 outputs
+    refused = models(data, "add", str(clothes))
+    assert refused.returncode == 2 and "10 outputs" in refused.stderr and "12" in refused.stderr
+    assert "clothes00001" not in models(data, "list").stdout
+
+
+@pytest.mark.parametrize("version", ["../../etc", "a/b", "v1\n", "x" * 65, ".hidden", "two words"])
+def test_a_version_that_is_not_a_plain_name_is_not_kept(data, tmp_path, version):
+    refused = models(data, "add", str(_variant(tmp_path, version)))
+    assert refused.returncode == 2 and "a version is 1-64 letters" in refused.stderr
+    assert "Traceback" not in refused.stderr

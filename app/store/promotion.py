@@ -26,6 +26,7 @@ import numpy as np
 from app.core.card import Metrics, ModelCard
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
+from app.core.preprocess import SIZE
 from app.core.tasks import NOT_A_DIGIT
 from app.settings import Settings, get_settings
 from app.store.database import Database
@@ -108,6 +109,24 @@ def gate(
     return figures
 
 
+def shape_problem(model: Classifier) -> str | None:
+    """Where the network's input or output disagrees with its card or its task: a model
+    with the wrong number of outputs loads and runs, and reads every image wrong."""
+    card, task = model.card, model.task
+    wanted = (SIZE, SIZE, 1)
+    if tuple(card.input.shape) != wanted:
+        return f"its card's input is {card.input.shape}; the service gives {list(wanted)}"
+    if card.output.shape[-1:] != [task.outputs]:
+        return f"its card's output is {card.output.shape}; task {task.name} has {task.outputs} outputs"
+    try:
+        outputs = model.predictor.predict(np.zeros((1, SIZE, SIZE), np.float32))
+    except (ValueError, RuntimeError) as exc:  # the interpreter's input is not (1, 28, 28, 1)
+        return f"the network does not take a {SIZE}x{SIZE} image: {exc}"
+    if outputs.shape != (1, task.outputs):
+        return f"the network has {outputs.shape[-1]} outputs; its card ({card.task}) says {task.outputs}"
+    return None
+
+
 def picked_up(settings: Settings) -> str:
     # Workers report nowhere what they serve: the promotion is all this command can vouch for.
     return (
@@ -164,10 +183,15 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, versions: Versions, examples: Examples, settings: Settings) -> int:
     name = args.name
     if args.command == "add":
-        try:  # a version that does not load is refused before it is kept
-            Classifier.load(name, args.folder, settings.backend).warm_up()
+        try:  # a version that does not load, or not as its card says, is refused before it is kept
+            model = Classifier.load(name, args.folder, settings.backend)
+            problem = shape_problem(model)
+            if problem is None:
+                model.warm_up()
         except (OSError, ValueError, KeyError) as exc:
-            print(f"error: {args.folder}: not a model the service can load: {exc}", file=sys.stderr)
+            problem = str(exc)
+        if problem is not None:
+            print(f"error: {args.folder}: not a model the service can load: {problem}", file=sys.stderr)
             return 2
         card = versions.add(name, args.folder)
         print(f"kept {name} version {card.version}; digitpad-models promote {card.version} serves it")

@@ -41,7 +41,8 @@ from app.store.tables import ModelVersionRow, PromotionRow
 log = logging.getLogger("digitpad")
 CARD = "model_card.json"
 MISSES_KEPT = 10_000  # versions not found, remembered at once
-VERSION = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")  # a folder's name, never a path
+# A plain name: a folder's, never a path, one line (fullmatch: "$" would let a final newline by).
+VERSION = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,15 @@ class Versions:
         return ModelCard.read(self.shipped[name] / CARD)
 
     def add(self, name: str, folder: Path) -> ModelCard:
-        """Keeps the folder's version of model `name`; Refusal(INVALID_REQUEST) if it has it."""
+        """Keeps the folder's version of model `name`; Refusal(INVALID_REQUEST) if it has it,
+        or if the version is not a plain name (it names a folder, a metric's label, a URL's part)."""
         card = ModelCard.read(folder / CARD)
+        if not VERSION.fullmatch(card.version):
+            raise Refusal(
+                Code.INVALID_REQUEST,
+                f"version {card.version!r}: a version is 1-64 letters, digits, '.', '_' and '-', "
+                "not starting with '.'",
+            )
         with self.database.writing(name) as connection:
             try:
                 connection.execute(
@@ -153,7 +161,7 @@ class Versions:
         time. Refusal(UNKNOWN_MODEL) for a version it does not have."""
         if version == self.shipped_card(name).version:
             return self.shipped[name]
-        if not VERSION.match(version):
+        if not VERSION.fullmatch(version):
             raise Refusal(Code.UNKNOWN_MODEL, f"no version {version!r} of {name}")
         target = self.cache / name / version
         if (target / CARD).is_file():
