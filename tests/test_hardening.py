@@ -479,3 +479,44 @@ def test_an_answer_is_one_write_and_a_client_that_expects_100_continue_gets_it_f
     assert json.loads(body)["digit"] == 7
     assert written <= 22, f"{written} writes for 20 answers"
     assert headed.startswith(b"HTTP/1.1 200 OK") and headed.endswith(b"\r\n\r\n")
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every key and string in a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("model", ["digits", "fashion", "dense"])
+def test_the_model_card_served_shows_no_path_of_the_machine_that_trained_it(client, model):
+    card = client.get("/model", params={"model": model}).json()
+    strings = set(_strings(card))
+    assert not {"out", "data_dir", "fashion_dir", "usps", "semeion"} & set(card["training"])
+    assert not [s for s in strings if s.startswith(("/", "~")) or "../" in s or ":\\" in s]
+    assert card["training"]["seed"] == 1234 and card["data"]["source"]
+
+
+def test_a_card_shows_only_what_the_allow_list_names():
+    from app.core.card import ModelCard
+    from app.web.routes.service import shown_card
+
+    card = ModelCard.read(ROOT / "models" / "model_card.json").model_copy(
+        update={
+            "training": {"seed": 1, "out": "/home/someone/run", "checkpoints": "/mnt/x", "token": "s3cret"},
+            "data": {
+                "source": "/home/someone/data/mnist",
+                "files": {"/home/someone/data/mnist/a.gz": {"count": 1, "md5": "m", "path": "/x"}},
+                "extra": {"heldout_ids": [1, 2], "database": "postgresql://user:pw@host/db"},
+            },
+        }
+    )
+    shown = shown_card(card)
+    assert shown["training"] == {"seed": 1}
+    assert shown["data"] == {"source": "mnist", "files": {"a.gz": {"count": 1, "md5": "m"}}}

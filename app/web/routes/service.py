@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from app.core.card import ModelCard
 from app.core.errors import Code, Refusal
 from app.core.tasks import NOT_A_DIGIT_LABELS
 from app.web import metrics
@@ -49,22 +50,70 @@ async def ready(registry: RegistryDep, settings: SettingsDep) -> Response:
 )
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
     outputs = [*classifier.task.labels, *(NOT_A_DIGIT_LABELS if classifier.task.rejects else ())]
-    # The machine it was trained on is nobody's business: its folders and library versions stay in the file.
-    card = classifier.card.model_dump() | {"versions": {}}
-    card["data"] = _without_folders(card["data"])
-    return ModelInfo(**card, backend=classifier.backend, outputs=outputs)
+    return ModelInfo(**shown_card(classifier.card), backend=classifier.backend, outputs=outputs)
 
 
-def _without_folders(data: Any) -> Any:
-    """The card's data provenance with each source folder reduced to its last name."""
-    if isinstance(data, dict):
-        return {
-            key: PurePath(value).name
-            if key == "source" and isinstance(value, str) and "/" in value
-            else _without_folders(value)
-            for key, value in data.items()
-        }
-    return data
+# What a card may show of its training: the recipe, its hyperparameters and the counts. An
+# allow-list: training writes what it likes (folders, the data's paths on the machine that
+# trained it), and a key added there stays in the file until it is named here.
+TRAINING_SHOWN = frozenset(
+    {
+        "recipe",
+        "epochs",
+        "epochs_max",
+        "epochs_run",
+        "batch_size",
+        "learning_rate",
+        "label_smoothing",
+        "seed",
+        "val_split",
+        "patience",
+        "augment",
+        "no_augment",
+        "negatives",
+        "paper",
+        "european_digits",
+        "threshold",
+        "quick",
+        "seconds",
+        "train_images",
+        "validation_images",
+        "train_digits",
+        "train_drawn_digits",
+        "train_non_digits",
+        "train_on_paper",
+    }
+)
+
+
+def shown_card(card: ModelCard) -> dict[str, Any]:
+    """The card as GET /model serves it: every field the schema has, but of training only
+    TRAINING_SHOWN, of the data only where it came from (by name) and its files, no library
+    versions, and files by name."""
+    shown = card.model_dump()
+    shown["training"] = {key: value for key, value in card.training.items() if key in TRAINING_SHOWN}
+    shown["data"] = _data_shown(card.data)
+    shown["versions"] = {}  # the machine it was trained on is nobody's business
+    shown["files"] = {PurePath(name).name: digest for name, digest in card.files.items()}
+    return shown
+
+
+def _data_shown(data: dict[str, Any]) -> dict[str, Any]:
+    """A data provenance: its source's last name, its files' names, counts and digests, and
+    the same of each data set it names (fashion_mnist); nothing else (held-out example ids)."""
+    shown: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "source" and isinstance(value, str):
+            shown[key] = PurePath(value).name
+        elif key == "files" and isinstance(value, dict):
+            shown[key] = {
+                PurePath(name).name: {k: v for k, v in about.items() if k in ("count", "md5", "sha256")}
+                for name, about in value.items()
+                if isinstance(about, dict)
+            }
+        elif isinstance(value, dict) and ("source" in value or "files" in value):
+            shown[key] = _data_shown(value)
+    return shown
 
 
 @router.get(
