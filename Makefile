@@ -13,20 +13,35 @@ TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 font
 TEST_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test serve-deps test-deps test-packages train-data train train-fashion train-dense train-numbers evaluate benchmark docker clean
+.PHONY: run test lock serve-deps test-deps test-packages train-data train train-fashion train-dense train-numbers evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Stamps: pip runs again only when pyproject.toml changed since the last install.
-$(VENV)/.serve-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs are from the locks in requirements/: the exact version of everything serving, or the
+# tests, need, so that a fresh install gets the same versions every day; the project itself comes
+# after, without resolving again. Stamps: pip runs again only when a lock or pyproject.toml changed.
+$(VENV)/.serve-deps: requirements/serve.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/serve.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.test-deps: requirements/test.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.serve-deps
+
+# The locks, from pyproject.toml's dependencies and its test extra, for Linux x86_64 and Python 3.11
+# (the Docker image's and CI's). Run after changing a dependency: uv keeps every pin that still fits
+# and resolves only what changed; UPGRADE=--upgrade moves every pin to the newest allowed. The serve
+# lock is constrained by the test lock, so that what is served is what was tested.
+UV_VERSION := 0.13.9
+LOCK := $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --python-platform x86_64-manylinux_2_28 --annotation-style line --quiet
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(LOCK) $(UPGRADE) --extra test --output-file requirements/test.lock
+	$(LOCK) $(UPGRADE) --constraint requirements/test.lock --output-file requirements/serve.lock
 
 serve-deps: $(VENV)/.serve-deps
 test-deps: $(VENV)/.test-deps
