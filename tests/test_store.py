@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from app.core.errors import Code, Refusal
 from app.settings import Settings
@@ -58,7 +58,9 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
     yield server.url
     database = Database(server.url)
     with database.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS examples, model_versions, promotions, alembic_version"))
+        connection.execute(
+            text("DROP TABLE IF EXISTS examples, model_versions, promotions, counts, alembic_version")
+        )
     database.close()
 
 
@@ -87,9 +89,41 @@ def test_migrations_make_the_tables_from_empty_and_run_again_harmlessly(database
     database.migrate()
     Database(database_url).migrate()  # another process, later: nothing to do
     tables = inspect(database.engine).get_table_names()
-    assert {"examples", "alembic_version"} <= set(tables)
+    assert {"examples", "counts", "alembic_version"} <= set(tables)
     with database.engine.connect() as connection:
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+    database.close()
+
+
+def test_the_migration_to_a_running_total_counts_the_examples_already_kept(database_url):
+    from alembic import command
+    from alembic.config import Config
+
+    from app.store.database import MIGRATIONS
+
+    database = Database(database_url)
+    with database.engine.connect() as connection:  # a store as the version before kept it
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.commit()
+    database._migrated = True  # as 0002 left it: examples, no counts
+    examples = Examples(database, Caps(100, 1000, 1000))
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO examples (profile, label, kind, image, model, model_version, answer, created) "
+                "VALUES ('p', 1, 'example', :image, 'digits', 'v1', '1', CURRENT_TIMESTAMP)"
+            ),
+            [{"image": b"x"}] * 3,
+        )
+    database._migrated = False
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert connection.scalar(text("SELECT value FROM counts WHERE name = 'examples'")) == 3
+    examples.caps = Caps(100, 4, 1000)
+    assert [_try_add(examples) for _ in range(2)] == ["stored", Code.STORE_FULL]
     database.close()
 
 
@@ -178,9 +212,50 @@ def test_concurrent_writers_of_one_profile_never_pass_its_cap(database_url):
     assert len(examples.kept("racing-0123456789")) == 20
 
 
-def _try_add(examples: Examples) -> str:
+def test_concurrent_writers_of_many_profiles_never_pass_the_stores_cap(database_url):
+    examples = store(database_url, total=50)
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(lambda i: _try_add(examples, f"writer{i % 16}-0123456789"), range(100)))
+    assert outcomes.count("stored") == 50 and outcomes.count(Code.STORE_FULL) == 50
+    assert len(examples.everything()) == 50
+
+
+def test_the_stores_total_follows_what_is_deleted(database_url):
+    examples = store(database_url, total=4)
+    ids = [add(examples, "counted-0123456789") for _ in range(3)] + [add(examples, "other-0123456789")]
+    assert _try_add(examples, "late-0123456789") == Code.STORE_FULL
+    assert examples.delete("counted-0123456789", ids[0]) and examples.drop([ids[1]]) == 1
+    assert examples.forget("other-0123456789") == 1
+    assert [_try_add(examples, "late-0123456789") for _ in range(4)] == ["stored"] * 3 + [Code.STORE_FULL]
+
+
+def test_a_full_disk_under_sqlite_is_a_507_not_a_503(tmp_path):
+    url = f"sqlite:///{tmp_path / 'digitpad.db'}"
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        assert (
+            client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile("full")}).status_code
+            == 201
+        )
+        engine = client.app.state.examples.database.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+
+        @event.listens_for(engine, "connect")
+        def no_room(dbapi_connection, _record):  # as a disk with no block left: the file may not grow
+            dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+        engine.dispose()
+        answers = [
+            client.post("/examples?label=7", content=SEVEN, headers={**PNG, **profile(f"full{i}")})
+            for i in range(40)
+        ]
+        assert {answer.status_code for answer in answers} <= {201, 507} and answers[-1].status_code == 507
+        assert answers[-1].json()["code"] == "insufficient_storage"
+
+
+def _try_add(examples: Examples, who: str = "racing-0123456789") -> str:
     try:
-        add(examples, "racing-0123456789")
+        add(examples, who)
     except Refusal as exc:
         return exc.code
     return "stored"

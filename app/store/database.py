@@ -94,7 +94,27 @@ def make_engine(url: str, timeout_s: float = STATEMENT_TIMEOUT_S) -> Engine:
     )
 
 
+SQLITE_FULL = 13  # sqlite3's "database or disk is full"
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def disk_full(exc: Exception) -> bool:
+    """Whether the database refused for want of disk (SQLite's or PostgreSQL's)."""
+    cause = getattr(exc, "orig", None) or exc
+    return (
+        getattr(cause, "sqlite_errorcode", None) == SQLITE_FULL
+        or getattr(cause, "sqlstate", None) == POSTGRES_DISK_FULL
+    )
+
+
 def unavailable(exc: Exception) -> Refusal:
+    """The refusal for a database error: out of disk (507: it will not pass by trying again
+    soon), or unavailable (503)."""
+    if disk_full(exc):
+        log.error("the examples' database has no space left: %s", str(exc).splitlines()[0])
+        return Refusal(
+            Code.INSUFFICIENT_STORAGE, "no space left for the examples' database; none can be kept"
+        )
     log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     return Refusal(Code.STORE_UNAVAILABLE, "the examples' database is unavailable; try again later")
 

@@ -73,3 +73,13 @@ class PromotionRow(Base):
     )  # why: the gate's figures, --force and what it overrode, a rollback
 
     __table_args__ = (Index("ix_promotions_name_id", "name", "id"),)
+
+
+class CountRow(Base):
+    """A running total, changed in the same transaction as what it counts: "examples", the
+    examples the store keeps (its cap's count, without counting the table)."""
+
+    __tablename__ = "counts"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -97,6 +97,7 @@ def _answer(result: Classification) -> str:
         Code.NO_SUCH_PART,
         Code.PROFILE_FULL,
         Code.STORE_FULL,
+        Code.INSUFFICIENT_STORAGE,
         Code.UNKNOWN_MODEL,
         Code.MODEL_NOT_LOADED,
         Code.NOT_A_DIGIT_MODEL,
