@@ -286,6 +286,14 @@ def hub_readme(card: ModelCard) -> str:
         f"Keras and served through LiteRT. Version `{card.version}`, made {card.created[:10]}. This file is "
         "written from `model_card.json` beside it (`python -m training.hub_card`): edit that, not this.",
         "",
+        *(
+            [
+                "**A smoke test** (`--quick`): trained on a few images for one epoch, its figures are poor by design.",
+                "",
+            ]
+            if card.training.get("quick")
+            else []
+        ),
         "## Inputs and outputs",
         "",
         f"- Input: {tuple(card.input.shape)} {card.input.dtype}, {card.input.meaning}.",
