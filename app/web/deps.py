@@ -1,7 +1,6 @@
 """What the routes depend on, as FastAPI dependencies: the model registry and the model
-?model= names in it, the layers model /explain runs, where CPU-bound work runs
-(app.web.work), the settings, the examples' store and the profile a request names (all set
-up by app.web.main).
+?model= names in it, where CPU-bound work runs (app.web.work), the settings, the examples'
+store and the profile a request names (all set up by app.web.main).
 
 They are coroutines because they only look things up: FastAPI runs a plain `def`
 dependency in a worker thread, which costs more than the lookup itself."""
@@ -17,7 +16,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
-from app.core.explain import Explainer
 from app.core.personal import Profile
 from app.core.registry import Registry
 from app.settings import Settings
@@ -44,10 +42,6 @@ async def classifier(request: Request, model: str | None = MODEL_QUERY) -> Class
 async def digit_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
     """A model that tells digits from the rest, for what only such a model does (numbers, the look inside)."""
     return request.app.state.registry.digit_model(model)
-
-
-async def explainer(request: Request, model: Annotated[Classifier, Depends(digit_classifier)]) -> Explainer:
-    return request.app.state.registry.explainer(model)
 
 
 async def work(request: Request) -> Work:
@@ -100,7 +94,6 @@ RegistryDep = Annotated[Registry, Depends(registry)]
 ClassifierDep = Annotated[Classifier, Depends(classifier)]
 DigitClassifierDep = Annotated[Classifier, Depends(digit_classifier)]
 WorkDep = Annotated[Work, Depends(work)]
-ExplainerDep = Annotated[Explainer, Depends(explainer)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 ExamplesDep = Annotated[Examples, Depends(examples)]
 ProfilesDep = Annotated[Profiles, Depends(profiles)]

@@ -18,8 +18,8 @@ from app.web.deps import (
     PROFILE_SKIPPED,
     READING_PARAMETERS,
     DigitClassifierDep,
-    ExplainerDep,
     Reader,
+    RegistryDep,
     WorkDep,
     known_profile,
     reader,
@@ -151,9 +151,11 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered",
 )
 async def explain(
-    request: Request, classifier: DigitClassifierDep, explainer: ExplainerDep, work: WorkDep
+    request: Request, classifier: DigitClassifierDep, registry: RegistryDep, work: WorkDep
 ) -> Response:
-    # In the pool whatever its size: every layer's images and the occlusion take ~20 ms.
+    # In the pool: the layers model may be loaded on first use (~0.1 s), and every layer's
+    # images and the occlusion take ~20 ms whatever the image's size.
+    explainer = await work.pooled(registry.explainer, classifier)
     result = await work.pooled(explainer.explain, await bodies.image_source(request, work))
     layers = [
         LayerActivations(
