@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from app.core.explain import LayersRunner
+from app.core.strip import NumberReader
 from support.paths import MNIST_DIR, ROOT, needs_mnist
 from training.fitting import read_history
 from training.recipes import RECIPES
@@ -37,6 +38,8 @@ FLAGS = {
     "negatives",
     "paper",
     "european_digits",
+    "handwritten",
+    "handwritten_repeat",
     "threshold",
     "usps",
     "semeion",
@@ -117,6 +120,7 @@ RUNS: dict[str, Callable[[Path], subprocess.CompletedProcess]] = {
     "digits_run": train,
     "digits_rerun": train,
     "dense_run": lambda out: train(out, "--recipe", "dense"),
+    "numbers_run": lambda out: train(out, "--recipe", "numbers"),
     "resumed_run": interrupted_and_run_again,
 }
 Run = tuple[Path, "Future[subprocess.CompletedProcess]"]
@@ -156,6 +160,12 @@ def digits_rerun(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def dense_run(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProcess]:
     out, run = runs["dense_run"]
+    return out, run.result()
+
+
+@pytest.fixture(scope="module")
+def numbers_run(runs: dict[str, Run]) -> tuple[Path, subprocess.CompletedProcess]:
+    out, run = runs["numbers_run"]
     return out, run.result()
 
 
@@ -242,6 +252,28 @@ def test_dense_recipe_writes_a_digit_model_with_its_layers(dense_run):
 
 @pytest.mark.training
 @needs_mnist()
+def test_numbers_recipe_writes_a_strip_reader_with_its_figures(numbers_run):
+    out, _ = numbers_run
+    for name in ["numbers.keras", "numbers.tflite", "model_card.json", "history.csv", "learning_curves.png"]:
+        assert (out / name).stat().st_size > 0, name
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["name"] == "numbers" and card["task"] == "numbers" and card["not_a_digit"] is None
+    assert card["input"]["shape"] == [28, 224, 1] and card["output"]["shape"] == [56, 11]
+    assert set(card["metrics"]["sets"]) == {
+        "mnist_test:close",
+        "mnist_test:apart",
+        "mnist_test:touching",
+        "mnist_test:paper",
+    }
+    assert set(card["metrics"]["not_numbers"]) == {"handwritten:heldout_kinds"}
+    assert card["litert_max_abs_difference"] < 1e-4
+    reader = NumberReader(out / "numbers.tflite")
+    probabilities = reader.predict(np.zeros((2, 28, 224), np.float32))
+    assert probabilities.shape == (2, 56, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-4)
+
+
+@pytest.mark.training
+@needs_mnist()
 def test_interrupted_run_resumes_where_it_stopped(resumed_run):
     out, run = resumed_run
     run.result()  # killed after its first epoch, then run again
@@ -284,4 +316,5 @@ def test_recipes_name_their_files_and_tasks():
         "digits": ("digitpad", "digits", True),
         "dense": ("dense", "digits", True),
         "fashion": ("fashion", "fashion", False),
+        "numbers": ("numbers", "numbers", False),
     }
