@@ -8,9 +8,9 @@ LABEL stage=digitpad-build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml /tmp/pyproject.toml
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install --no-compile -r /tmp/requirements.txt \
+# The versions the tests ran with (make lock), not whatever the registry has that day.
+COPY requirements/serve.lock /tmp/serve.lock
+RUN pip install --no-compile -r /tmp/serve.lock \
  && pip uninstall --yes pip setuptools \
  && find /opt/venv -depth \( -name __pycache__ -o -name tests -o -name '*.pyi' \) -exec rm -rf {} +
 # The service uses LiteRT's interpreter only: its GPU accelerator, compiled-model
@@ -56,7 +56,7 @@ COPY app ./app
 COPY static ./static
 COPY templates ./templates
 # The models' LiteRT files and cards only (.dockerignore): digits and the dense network, with their layers
-# models (/explain), and clothes.
+# models (/explain), clothes, and the strip reader that reads numbers.
 COPY models ./models
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
