@@ -121,43 +121,6 @@ SHAPES = {
     "1 long up-stroke": [[(0.2, 0.8), (0.6, 0.05), (0.6, 0.95)]],
     # A 2 written like a crossed Z: the shipped model reads it as a 7; taught, it reads a 2.
     "2 like a crossed Z": [[(0.2, 0.15), (0.8, 0.15), (0.2, 0.9), (0.8, 0.9)], [(0.3, 0.52), (0.7, 0.52)]],
-    # Handwritten Greek and Latin letters that an MNIST model takes for 8, 9, 6 or 0.
-    # A delta: a hook at the top, falling into a round loop.
-    "delta": [
-        [
-            (0.7, 0.12),
-            (0.45, 0.05),
-            (0.35, 0.15),
-            (0.5, 0.32),
-            (0.7, 0.5),
-            *_curve(lambda t: 0.5 + 0.22 * math.cos(t - 0.9), lambda t: 0.7 + 0.22 * math.sin(t - 0.9)),
-        ]
-    ],
-    # A beta: a long stem from below the line, two bowls on its right.
-    "beta": [
-        [
-            (0.3, 1.0),
-            (0.3, 0.25),
-            (0.4, 0.08),
-            (0.6, 0.1),
-            (0.65, 0.28),
-            (0.42, 0.42),
-            (0.7, 0.55),
-            (0.7, 0.75),
-            (0.5, 0.85),
-            (0.3, 0.72),
-        ]
-    ],
-    # A lowercase g: a bowl, its stem falling below the line into a hook to the left.
-    "g": [
-        [
-            *_curve(lambda t: 0.45 + 0.18 * math.cos(t), lambda t: 0.3 + 0.18 * math.sin(t)),
-            (0.63, 0.3),
-            (0.63, 0.85),
-            (0.5, 0.97),
-            (0.3, 0.9),
-        ]
-    ],
     # A T-shirt's outline, in one stroke.
     "t-shirt": [
         [

@@ -260,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         "--threshold", type=float, default=None, help="not-a-digit threshold (default: the model card's)"
     )
     parser.add_argument("--seed", type=int, default=1234, help="seed of the held-out non-digits")
+    parser.add_argument(
+        "--handwritten",
+        type=Path,
+        default=SHARED_DATA / "negatives",
+        help="the real handwritten non-digits, whose held-out kinds and sources are measured too, where "
+        "the folder is there (default: %(default)s)",
+    )
     parser.add_argument("--json", action="store_true", help="print the full results as JSON")
     parser.add_argument(
         "--write-card",
@@ -278,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     threshold = card.not_a_digit.threshold if args.threshold is None else args.threshold
     try:
         mnist = load_mnist(args.data_dir)
-        negatives = heldout_negatives(mnist.x_test, args.fashion_dir, args.seed)
+        negatives = heldout_negatives(
+            mnist.x_test,
+            args.fashion_dir,
+            args.seed,
+            handwritten_dir=args.handwritten if args.handwritten.is_dir() else None,
+        )
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

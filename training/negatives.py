@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from app.core.tasks import DIGITS, FASHION_LABELS, NOT_A_DIGIT, SEVERAL_DIGITS
-from training import drawn, paper, parallel
+from training import drawn, handwritten, paper, parallel
 from training.data import DataError, load_fashion
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -253,9 +253,16 @@ def training_negatives(
 
 
 def heldout_negatives(
-    mnist_test: np.ndarray, fashion_dir: Path, seed: int, per_source: int = 1000
+    mnist_test: np.ndarray,
+    fashion_dir: Path,
+    seed: int,
+    per_source: int = 1000,
+    handwritten_dir: Path | None = None,
 ) -> dict[str, np.ndarray]:
-    """Held-out kinds of non-digit, by source name: what the rejection rate is measured on."""
+    """Held-out kinds of non-digit, by source name: what the rejection rate is measured on;
+    with `handwritten_dir`, the held-out kinds and sources of the real handwritten ones too
+    (training.handwritten), drawn on a seed of their own, so that the evaluation command
+    makes the same sets as training."""
     rng = np.random.default_rng(seed + 1)
     made: dict[str, list[Image.Image] | np.ndarray] = {}  # drawn in turn, as they draw on `rng`
     for name, files in font_files(HELDOUT_FONTS).items():
@@ -281,4 +288,8 @@ def heldout_negatives(
         drawn_kinds, np.zeros(len(drawn_kinds), np.uint8), per_source // 2, rng, paper.HELDOUT
     )
     sets["numbers:mnist_test"] = parallel.inputs(DIGITS, numbers(mnist_test, per_source, rng))
+    if handwritten_dir is not None:
+        _, kept_apart = handwritten.split(handwritten.load(handwritten_dir), seed)
+        pens = parallel.inputs(DIGITS, mnist_test[: handwritten.MNIST_SHARES])
+        sets |= handwritten.heldout_sets(kept_apart, pens, np.random.default_rng(seed + 2), per_source)
     return sets

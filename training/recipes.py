@@ -149,11 +149,15 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         else (np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8))
     )
     heldout = heldout_negatives(
-        mnist.x_test, args.fashion_dir, args.seed, QUICK_HELDOUT if args.quick else HELDOUT
+        mnist.x_test,
+        args.fashion_dir,
+        args.seed,
+        QUICK_HELDOUT if args.quick else HELDOUT,
+        args.handwritten if args.handwritten_repeat > 0 else None,
     )
     x_written, y_written = np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8)
     if args.handwritten_repeat > 0:
-        trained, kept_apart = handwritten.split(handwritten.load(args.handwritten), args.seed)
+        trained, _ = handwritten.split(handwritten.load(args.handwritten), args.seed)
         if args.quick:
             trained = trained.where(np.arange(len(trained.kinds)) < QUICK_TRAIN // 4)
         print(
@@ -164,9 +168,6 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
             [handwritten.inputs(trained.images, x_train, rng) for _ in range(args.handwritten_repeat)]
         )
         y_written = np.full(len(x_written), NOT_A_DIGIT, np.uint8)
-        heldout.update(
-            handwritten.heldout_sets(kept_apart, x_test, rng, QUICK_HELDOUT if args.quick else HELDOUT)
-        )
     print(
         f"training on {len(x_train)} MNIST digits, {len(x_drawn)} drawn digits of other traditions, "
         f"{len(x_negatives)} non-digits and {len(x_written)} handwritten ones",

@@ -261,15 +261,20 @@ class Classifier:
         field: tuple[np.ndarray, int],
         box: tuple[int, int, int, int],
     ) -> Reading:
-        """The strip reader's reading of the line where it is sure of every digit and
-        differs from the cut one in count (or the cut one is no number); the cut one where
-        the two agree on the count (its boxes, and the digit model's bars, are the finer),
-        and for a single upright digit the digit model is sure of (/predict's answer)."""
+        """The strip reader's reading of the line where cutting gave no number and it is
+        sure of every digit; the cut one wherever it is a number (its boxes, and the digit
+        model's bars, are the finer: the strip reader read some real numbers short), and
+        for a single upright digit the digit model is sure of (/predict's answer)."""
         assert self.numbers is not None and self.card.not_a_digit is not None
         ink, factor = field
         strip, characters = self.numbers.read(ink)
-        agree = len(characters) == len(reading.digits) and reading.number is not None
-        if not characters or agree or min(c.confidence for c in characters) < STRIP_SURE_ENOUGH:
+        if (
+            reading.number is not None
+            or not characters
+            or len(characters)
+            < len(reading.digits)  # it left out a part the cut found: a letter among digits
+            or min(c.confidence for c in characters) < STRIP_SURE_ENOUGH
+        ):
             return reading
         single = len(reading.digits) == 1 and bool(reading.whole.is_digit and reading.whole.sure)
         if single and box[2] < box[3]:  # taller than wide: one digit, as /predict reads it
