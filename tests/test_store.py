@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, inspect, text
 
 from app.core.errors import Code, Refusal
+from app.core.tasks import DIGITS
 from app.settings import Settings
 from app.store.database import Database
 from app.store.examples import Caps, Examples, profile_key
@@ -133,7 +134,7 @@ def features(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 MODEL = SimpleNamespace(
-    reads_digits=True, name="digits", version="v1", predictor=SimpleNamespace(features=features)
+    can=DIGITS.can, name="digits", version="v1", predictor=SimpleNamespace(features=features)
 )
 
 

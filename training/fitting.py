@@ -168,7 +168,7 @@ def smoke_test_warning(args: argparse.Namespace) -> str:
 
 
 def output_meaning(task: Task) -> str:
-    rejects = ", then 'not a digit' and 'several digits'" if task.rejects else ""
+    rejects = ", then 'not a digit' and 'several digits'" if task.can.reject else ""
     return f"softmax probabilities of the labels, in their order{rejects}"
 
 

@@ -20,7 +20,7 @@ from app.core.personal import Profile
 from app.core.preprocess import digit_input, ink_field, whole_input
 from app.core.segment import Segment, segment
 from app.core.strip import NumberReader, box_in_field
-from app.core.tasks import Task, task
+from app.core.tasks import Abilities, Task, task
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,10 @@ class Classifier:
         self.predictor = predictor
         self.card = card
         self.task: Task = task(card.task)
-        if list(card.labels) != list(self.task.labels) or (card.not_a_digit is not None) != self.task.rejects:
+        if (
+            list(card.labels) != list(self.task.labels)
+            or (card.not_a_digit is not None) != self.task.can.reject
+        ):
             raise ValueError(
                 f"model {name}: its card's labels or not-a-digit threshold do not fit task {card.task}"
             )
@@ -144,13 +147,14 @@ class Classifier:
         return self.card.title or self.card.architecture
 
     @property
-    def reads_digits(self) -> bool:
-        """Whether it tells digits from what is not one, and so reads numbers."""
-        return self.task.rejects
+    def can(self) -> Abilities:
+        return self.task.can
 
     def _judge(self, profile: Profile | None) -> _Personal | None:
         """With a person's examples, for a model that reads digits."""
-        return _Personal(self.predictor, profile) if profile is not None and self.reads_digits else None
+        return (
+            _Personal(self.predictor, profile) if profile is not None and self.can.learn_personally else None
+        )
 
     def classify_inputs(
         self,

@@ -23,7 +23,7 @@ from app.core.inference import read_digits, sure_answers
 from app.core.ink import Source, image_of
 from app.core.limits import Limits
 from app.core.preprocess import SIZE
-from app.core.tasks import DIGITS, NOT_A_DIGIT
+from app.core.tasks import NOT_A_DIGIT, task
 
 
 def layers_file(name: str) -> str:
@@ -164,8 +164,8 @@ class Explainer:
     def __init__(
         self, layers: LayersRunner, occlusion: OcclusionRunner, card: ModelCard, limits: Limits
     ) -> None:
-        if card.task != DIGITS.name or card.not_a_digit is None:
-            raise ValueError(f"model {card.name} does not read digits: only a digit model is looked inside")
+        if not task(card.task).can.look_inside or card.not_a_digit is None:
+            raise ValueError(f"model {card.name} cannot be looked inside: its task is {card.task}")
         if not card.layers:
             raise ValueError("the model card lists no layers: run python -m training.explain_export")
         missing = {layer.name for layer in card.layers} - layers.names
@@ -196,7 +196,7 @@ class Explainer:
 
     def explain(self, source: Source) -> Explanation:
         """The image read as one digit, as /predict reads it. Raises app.core.errors.Refusal."""
-        return self.explain_input(DIGITS.preprocess(image_of(source, self.limits)))
+        return self.explain_input(task(self.card.task).preprocess(image_of(source, self.limits)))
 
     def explain_input(self, model_input: np.ndarray) -> Explanation:
         activations = self._layers.run(model_input)

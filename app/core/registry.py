@@ -15,6 +15,7 @@ from app.core.errors import Code, Refusal
 from app.core.explain import Explainer
 from app.core.limits import Limits
 from app.core.strip import NumberReader, load_number_reader
+from app.core.tasks import Ability
 
 log = logging.getLogger("digitpad")
 
@@ -49,7 +50,7 @@ class Registry:
         for name, folder in folders.items():
             try:
                 model = Classifier.load(name, folder, backend, limits)
-                if model.reads_digits:
+                if model.can.read_numbers:
                     model.numbers = reader
                 model.warm_up()
             except (OSError, ValueError, KeyError) as exc:
@@ -57,7 +58,7 @@ class Registry:
                 continue
             models.append(model)
             log.info("model %s version %s loaded (%s backend)", name, model.version, backend)
-            if model.reads_digits and model.card.layers:
+            if model.can.look_inside and model.card.layers:
                 try:
                     explainers[name] = Explainer.load(folder, model.card, limits)
                 except (OSError, ValueError) as exc:
@@ -124,13 +125,13 @@ class Registry:
             )
         return earlier
 
-    def digit_model(self, name: str | None = None) -> Classifier:
-        """The model called `name` (the first digit model by default), for what only a model
-        that tells digits from the rest does: numbers, the look inside."""
+    def able(self, ability: Ability, name: str | None = None) -> Classifier:
+        """The model called `name` (by default the first that can), for what only some models
+        do: read numbers, learn personally, look inside."""
         if name is None:
-            name = next((model.name for model in self.loaded() if model.reads_digits), self.names[0])
+            name = next((model.name for model in self.loaded() if model.can.has(ability)), self.names[0])
         model = self.get(name)
-        if not model.reads_digits:
+        if not model.can.has(ability):
             raise Refusal(
                 Code.NOT_A_DIGIT_MODEL, f"model {name} reads {model.task.title.lower()}, not digits"
             )

@@ -21,7 +21,7 @@ from PIL import Image
 
 from app.core.inference import Interpreter
 from app.core.preprocess import BOX, MIN_STROKE, SIZE, _crop, _dilate, _padded, _stroke_width, ink_field
-from app.core.tasks import DIGIT_LABELS, Task
+from app.core.tasks import DIGIT_LABELS, NOTHING_MORE, Task
 
 HEIGHT = SIZE
 WIDTH = 8 * SIZE  # px: eight digits at MNIST's size; a longer number is scaled down to fit
@@ -47,7 +47,7 @@ NUMBERS = Task(
     preprocess=number_input,
     input_meaning="a line of white ink on black in [0, 1], 28 px high, the digits about 20 px, from the left "
     "(app.core.strip.strip_input)",
-    rejects=False,
+    can=NOTHING_MORE,
 )
 
 

@@ -1,8 +1,9 @@
 """Tasks: what a model reads, apart from what the model is called.
 
-A task says which classes a model tells apart, how an image becomes its input, whether
-it rejects what is none of them (and so can read numbers), and its words for people on
-the page and in the Open Inference Protocol's metadata. A model card names its task;
+A task says which classes a model tells apart, how an image becomes its input, what its
+models can do beyond that (`Abilities`: the one name for each, in Python, in /model and on
+the page), and its words for people on the page and in the Open Inference Protocol's
+metadata. A model card names its task;
 the service, training and evaluation look everything else up here, so a digit model
 served under any name reads numbers, and adding a model is a task (or an existing one),
 a training recipe and a folder in models/.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -38,6 +40,26 @@ NOT_A_DIGIT_LABELS = ("not a digit", "several digits")  # the outputs after the 
 
 
 @dataclass(frozen=True)
+class Abilities:
+    """What a model can do beyond telling its classes apart. The service checks these,
+    never a task's name, and the page gets them from /model."""
+
+    reject: bool  # outputs "not a digit" and "several digits" after its labels
+    read_numbers: bool  # /read cuts a drawing into its digits (each part may be none: needs reject)
+    learn_personally: bool  # a person's examples adjust its answers (/examples)
+    look_inside: bool  # /explain shows its layers, where its card lists them
+
+    def has(self, ability: Ability) -> bool:
+        return bool(getattr(self, ability))
+
+
+Ability = Literal["reject", "read_numbers", "learn_personally", "look_inside"]
+
+
+NOTHING_MORE = Abilities(reject=False, read_numbers=False, learn_personally=False, look_inside=False)
+
+
+@dataclass(frozen=True)
 class Task:
     name: str
     title: str  # the page's switch
@@ -45,11 +67,11 @@ class Task:
     labels: tuple[str, ...]
     preprocess: Callable[[Image.Image], np.ndarray]  # an image to its (28, 28) input in [0, 1]
     input_meaning: str  # the model input, in words (OIP metadata)
-    rejects: bool  # outputs "not a digit" and "several digits" after the labels, and so reads numbers
+    can: Abilities
 
     @property
     def outputs(self) -> int:
-        return len(self.labels) + (len(NOT_A_DIGIT_LABELS) if self.rejects else 0)
+        return len(self.labels) + (len(NOT_A_DIGIT_LABELS) if self.can.reject else 0)
 
     def inputs(self, images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
         """(n, 28, 28) from PIL images or (h, w) uint8 arrays (light ink on black)."""
@@ -64,7 +86,7 @@ DIGITS = Task(
     preprocess=to_model_input,
     input_meaning="white ink on black in [0, 1], the digit centred by mass in a 20x20 box "
     "(app.core.preprocess.to_model_input)",
-    rejects=True,
+    can=Abilities(reject=True, read_numbers=True, learn_personally=True, look_inside=True),
 )
 FASHION = Task(
     name="fashion",
@@ -73,7 +95,7 @@ FASHION = Task(
     labels=FASHION_LABELS,
     preprocess=fashion_input,
     input_meaning="a light object on black in [0, 1], its longer side 28 px (app.core.preprocess.fashion_input)",
-    rejects=False,
+    can=NOTHING_MORE,
 )
 TASKS = {task.name: task for task in (DIGITS, FASHION)}
 

@@ -29,8 +29,8 @@ class Profiles:
     def get(self, profile: str, model: Classifier) -> Profile | None:
         """The profile's examples for `model`, or None when it has none, or when the store
         cannot be reached: reading never fails for want of the examples. Only a model that
-        reads digits learns from them."""
-        if not model.reads_digits:
+        learns personally uses them."""
+        if not model.can.learn_personally:
             return None
         try:
             revision = self.examples.revision(profile)

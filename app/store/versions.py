@@ -225,14 +225,14 @@ class Follower:
         """The version, loaded and warmed up; raises for one that will not load."""
         folder = self.versions.folder(name, version)
         model = Classifier.load(name, folder, self.backend, self.limits)
-        if model.reads_digits:
+        if model.can.read_numbers:
             model.numbers = self.registry.numbers
         if model.version != version:
             raise ValueError(f"its card says version {model.version}")
         model.warm_up()
         explainer = (
             Explainer.load(folder, model.card, self.limits)
-            if model.reads_digits and model.card.layers
+            if model.can.look_inside and model.card.layers
             else None
         )
         return model, explainer

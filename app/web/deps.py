@@ -18,6 +18,7 @@ from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
 from app.core.personal import Profile
 from app.core.registry import Registry
+from app.core.tasks import Ability
 from app.settings import Settings
 from app.store.examples import Examples
 from app.store.profiles import Profiles
@@ -39,9 +40,14 @@ async def classifier(request: Request, model: str | None = MODEL_QUERY) -> Class
     return request.app.state.registry.get(model)
 
 
-async def digit_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
-    """A model that tells digits from the rest, for what only such a model does (numbers, the look inside)."""
-    return request.app.state.registry.digit_model(model)
+async def personal_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
+    """A model that learns from a person's examples."""
+    return request.app.state.registry.able("learn_personally", model)
+
+
+async def inside_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
+    """A model that can be looked inside."""
+    return request.app.state.registry.able("look_inside", model)
 
 
 async def work(request: Request) -> Work:
@@ -92,7 +98,8 @@ async def required_profile(named: Annotated[str | None, Depends(profile)]) -> st
 
 RegistryDep = Annotated[Registry, Depends(registry)]
 ClassifierDep = Annotated[Classifier, Depends(classifier)]
-DigitClassifierDep = Annotated[Classifier, Depends(digit_classifier)]
+PersonalClassifierDep = Annotated[Classifier, Depends(personal_classifier)]
+InsideClassifierDep = Annotated[Classifier, Depends(inside_classifier)]
 WorkDep = Annotated[Work, Depends(work)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 ExamplesDep = Annotated[Examples, Depends(examples)]
@@ -146,7 +153,7 @@ class Reader:
     profile_wait_s: float
 
 
-def reader(request: Request, digits_only: bool = False) -> Reader:
+def reader(request: Request, ability: Ability | None = None) -> Reader:
     """What READING_PARAMETERS name, checked; raises Refusal as the dependencies above do."""
     query = request.query_params
     flag = query.get("include_input")
@@ -158,7 +165,7 @@ def reader(request: Request, digits_only: bool = False) -> Reader:
     registry: Registry = state.registry
     model = query.get("model")
     return Reader(
-        registry.digit_model(model) if digits_only else registry.get(model),
+        registry.get(model) if ability is None else registry.able(ability, model),
         _checked_profile(request.headers.get("digitpad-profile")),
         include_input,
         state.work,

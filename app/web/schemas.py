@@ -177,10 +177,23 @@ class Readiness(BaseModel):
     )
 
 
+class Abilities(BaseModel):
+    """What the model can do beyond telling its classes apart (app.core.tasks.Abilities):
+    clients branch on these, never on a task's name."""
+
+    reject: bool = Field(
+        description='answers "not a digit" and "several digits" for what is none of its labels'
+    )
+    read_numbers: bool = Field(description="/read cuts a drawing into its digits and reads the number")
+    learn_personally: bool = Field(description="a person's examples (/examples) adjust its answers")
+    look_inside: bool = Field(description="/explain shows what its layers do with a drawing")
+
+
 class ModelInfo(ModelCard):
     """The served model's card (models/model_card.json), and how the service runs it."""
 
     backend: str
+    can: Abilities
     outputs: list[str] = Field(
         description="the name of each of the network's outputs, in order: the labels, then "
         'for a digit model "not a digit" and "several digits"'

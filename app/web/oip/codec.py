@@ -50,7 +50,7 @@ def outputs(model: Classifier, results: list[Classification]) -> dict[str, tuple
     """Each output tensor: /predict's answer, field by field, as datatype and values."""
     tensors = {
         "label": ("BYTES", np.array([r.label for r in results], object)),
-        "digit" if model.reads_digits else "index": ("INT32", np.array([r.index for r in results], np.int32)),
+        "digit" if model.can.reject else "index": ("INT32", np.array([r.index for r in results], np.int32)),
         "confidence": ("FP32", np.array([r.confidence for r in results], np.float32)),
         "probabilities": (
             "FP32",
@@ -59,7 +59,7 @@ def outputs(model: Classifier, results: list[Classification]) -> dict[str, tuple
             ),
         ),
     }
-    if model.reads_digits:
+    if model.can.reject:
         tensors["is_digit"] = ("BOOL", np.array([r.is_digit for r in results], bool))
         tensors["not_digit_score"] = ("FP32", np.array([r.not_digit_score for r in results], np.float32))
     return tensors

@@ -19,8 +19,8 @@ from app.core.tasks import DIGITS, NOT_A_DIGIT, NOT_A_DIGIT_LABELS
 from app.store.examples import Stored
 from app.web import bodies, metrics
 from app.web.deps import (
-    DigitClassifierDep,
     ExamplesDep,
+    PersonalClassifierDep,
     ProfilesDep,
     RequiredProfileDep,
     SettingsDep,
@@ -107,7 +107,7 @@ def _answer(result: Classification) -> str:
 )
 async def store(
     request: Request,
-    classifier: DigitClassifierDep,
+    classifier: PersonalClassifierDep,
     examples: ExamplesDep,
     profiles: ProfilesDep,
     profile: RequiredProfileDep,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -24,6 +26,7 @@ async def index(request: Request, registry: RegistryDep) -> HTMLResponse:
             "task_title": model.task.title,
             "noun": model.task.noun,
             "title": model.title,
+            "can": asdict(model.can),
         }
         for model in registry.loaded()
     ]

@@ -17,7 +17,7 @@ from app.web import bodies, metrics
 from app.web.deps import (
     PROFILE_SKIPPED,
     READING_PARAMETERS,
-    DigitClassifierDep,
+    InsideClassifierDep,
     Reader,
     RegistryDep,
     WorkDep,
@@ -59,7 +59,7 @@ def _answer(result: Classification, include_input: bool) -> dict:
 def _prediction(
     classifier: Classifier, result: Classification, include_input: bool
 ) -> Prediction | ClassPrediction:
-    if classifier.reads_digits:
+    if classifier.can.reject:
         return Prediction(
             **_answer(result, include_input), model=classifier.name, model_version=classifier.version
         )
@@ -110,7 +110,7 @@ async def predict(request: Request) -> Response:
     summary="Read a number: every digit in an image, left to right, with a box for each",
 )
 async def read(request: Request) -> Response:
-    it = reader(request, digits_only=True)
+    it = reader(request, "read_numbers")
     classifier, include_input = it.classifier, it.include_input
     source = await bodies.image_source(request, it.work)
     known, skipped = await known_profile(it.work, it.profiles, it.profile, classifier, it.profile_wait_s)
@@ -151,7 +151,7 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered",
 )
 async def explain(
-    request: Request, classifier: DigitClassifierDep, registry: RegistryDep, work: WorkDep
+    request: Request, classifier: InsideClassifierDep, registry: RegistryDep, work: WorkDep
 ) -> Response:
     # In the pool: the layers model may be loaded on first use (~0.1 s), and every layer's
     # images and the occlusion take ~20 ms whatever the image's size.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import PurePath
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.core.tasks import NOT_A_DIGIT_LABELS
 from app.web import metrics
 from app.web.deps import ClassifierDep, RegistryDep, SettingsDep
 from app.web.problems import documented
-from app.web.schemas import Health, ModelInfo, Problem, Readiness
+from app.web.schemas import Abilities, Health, ModelInfo, Problem, Readiness
 
 router = APIRouter()
 
@@ -49,8 +50,13 @@ async def ready(registry: RegistryDep, settings: SettingsDep) -> Response:
     summary="A model's card (?model=): version, accuracy, labels, not-a-digit threshold, training data",
 )
 async def model_info(classifier: ClassifierDep) -> ModelInfo:
-    outputs = [*classifier.task.labels, *(NOT_A_DIGIT_LABELS if classifier.task.rejects else ())]
-    return ModelInfo(**shown_card(classifier.card), backend=classifier.backend, outputs=outputs)
+    outputs = [*classifier.task.labels, *(NOT_A_DIGIT_LABELS if classifier.can.reject else ())]
+    return ModelInfo(
+        **shown_card(classifier.card),
+        backend=classifier.backend,
+        can=Abilities(**asdict(classifier.can)),
+        outputs=outputs,
+    )
 
 
 # What a card may show of its training: the recipe, its hyperparameters and the counts. An
