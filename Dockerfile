@@ -70,4 +70,4 @@ VOLUME /srv/digitpad/data
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('PORT', '8000'), timeout=2)"]
-CMD ["python", "-m", "app.serve"]
+CMD ["python", "-m", "app.cli.serve"]

@@ -11,6 +11,10 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.limits import Limits
+from app.store import Store
+from app.store.database import Database
+from app.store.examples import Caps, Examples
+from app.store.versions import Versions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "digits"  # the digit model, in model_dir itself; the others in sub-folders
@@ -170,6 +174,16 @@ class Settings(BaseSettings):
     def database(self) -> str:
         """The examples' database URL: the setting's, or SQLite in data_dir."""
         return self.database_url or f"sqlite:///{self.data_dir / 'digitpad.db'}"
+
+    def caps(self) -> Caps:
+        return Caps(self.max_examples_per_profile, self.max_examples, self.examples_per_minute)
+
+    def store(self) -> Store:
+        """The database these settings name (not connected until first used), and what is kept in it."""
+        database = Database(self.database(), self.store_timeout_s)
+        return Store(
+            database, Examples(database, self.caps()), Versions(database, None, self.model_folders())
+        )
 
     def limits(self) -> Limits:
         """What one image may cost, for the core."""

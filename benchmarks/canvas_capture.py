@@ -81,7 +81,7 @@ def capture(base_url: str, drawing: list[tuple[int, tuple[float, float, float, f
 
 
 def main() -> int:
-    process, _ = start([sys.executable, "-m", "app.serve"], PORT, {"DIGITPAD_PORT": str(PORT)})
+    process, _ = start([sys.executable, "-m", "app.cli.serve"], PORT, {"DIGITPAD_PORT": str(PORT)})
     try:
         png = capture(f"http://127.0.0.1:{PORT}/", [(7, BOX)])
         numbers = {text: capture(f"http://127.0.0.1:{PORT}/", cells(text)) for text in NUMBERS}

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, metrics in (("metrics on", "true"), ("metrics off", "false")):
             port = free_port()
             env = {"DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", "DIGITPAD_METRICS": metrics}
-            servers[name] = (start([sys.executable, "-m", "app.serve"], port, env)[0], port)
+            servers[name] = (start([sys.executable, "-m", "app.cli.serve"], port, env)[0], port)
         port = servers["metrics on"][1]
         for request, _ in ways.values():
             loadgen.run("127.0.0.1", port, [request], 20, 1)  # warm-up, and every answer must be a 200

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     process, _ = start(
-        [sys.executable, "-m", "app.serve"],
+        [sys.executable, "-m", "app.cli.serve"],
         args.port,
         {"DIGITPAD_PORT": str(args.port), "DIGITPAD_LOG_LEVEL": "warning"},
     )

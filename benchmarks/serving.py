@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     multipart = [loadgen.multipart_request("/predict", "seven.png", canvas)]
     pillow = [loadgen.build_request("/predict", PILLOW_PNG, "image/png")]
     servers = {
-        "digitpad, 1 worker": ([sys.executable, "-m", "app.serve"], {"DIGITPAD_WORKERS": "1"}),
-        "digitpad, 2 workers": ([sys.executable, "-m", "app.serve"], {"DIGITPAD_WORKERS": "2"}),
+        "digitpad, 1 worker": ([sys.executable, "-m", "app.cli.serve"], {"DIGITPAD_WORKERS": "1"}),
+        "digitpad, 2 workers": ([sys.executable, "-m", "app.cli.serve"], {"DIGITPAD_WORKERS": "2"}),
         "tutorial (PIL resize + model.predict)": (
             [
                 sys.executable,

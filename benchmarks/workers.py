@@ -53,7 +53,7 @@ def configurations() -> list[Configuration]:
     ]
     return [
         Configuration(
-            "digitpad-serve", [python, "-m", "app.serve"], WORKERS, {"DIGITPAD_WORKERS": str(WORKERS)}
+            "digitpad-serve", [python, "-m", "app.cli.serve"], WORKERS, {"DIGITPAD_WORKERS": str(WORKERS)}
         ),
         Configuration(
             "uvicorn --workers 2",
@@ -67,7 +67,7 @@ def configurations() -> list[Configuration]:
                 "--port",
                 "{port}",
                 "--http",
-                "app.serve:HttpProtocol",
+                "app.cli.serve:HttpProtocol",
                 "--no-access-log",
                 "--log-level",
                 "warning",

@@ -62,7 +62,7 @@ def running_server(
     port = free_port()
     pinned = {} if workers is None else {"DIGITPAD_WORKERS": str(workers)}
     env = {**os.environ, "DIGITPAD_PORT": str(port), "DIGITPAD_LOG_LEVEL": "warning", **pinned, **environment}
-    process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env, stderr=log)
+    process = subprocess.Popen([sys.executable, "-m", "app.cli.serve"], cwd=ROOT, env=env, stderr=log)
     server = Server(f"http://127.0.0.1:{port}", port, process)
     try:
         wait_ready(server.url, process)

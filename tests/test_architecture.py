@@ -1,6 +1,7 @@
-"""The house's rules: the core knows nothing of the web and sets no process-wide state,
-training imports only the core, apps keep their own limits, and every refusal speaks
-the one vocabulary."""
+"""The house's rules: the app is layers by job, each importing only those below it (the
+core knows nothing of the web and sets no process-wide state; persistence knows no
+model), training imports only the core, apps keep their own limits, and every refusal
+speaks the one vocabulary."""
 
 from __future__ import annotations
 
@@ -28,14 +29,20 @@ WEB = (
     "jinja2",
     "app.web",
     "app.settings",
-    "app.serve",
+    "app.cli",
 )
+# Lowest first: the core (reading images, web-free), persistence, what lives across requests
+# while serving, the settings, the HTTP service, the command-line tools.
+LAYERS = ("app.core", "app.store", "app.serving", "app.settings", "app.web", "app.cli")
+# Alembic's `alembic` command runs this file as its own entry point, as a tool: it reads the
+# settings for the database's URL, as digitpad-serve does.
+TOOLS_INSIDE = {"app/store/migrations/env.py: app.settings"}
 
 
 def imports(folder: Path) -> dict[str, set[str]]:
-    """Every module each file of `folder` imports, by file."""
+    """Every module each file of `folder` (or the file itself) imports, by file."""
     found: dict[str, set[str]] = {}
-    for path in sorted(folder.rglob("*.py")):
+    for path in sorted(folder.rglob("*.py")) if folder.is_dir() else [folder]:
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
@@ -62,9 +69,36 @@ def test_the_rule_sees_a_forbidden_import(tmp_path):
         assert offending(tmp_path, WEB) == ["bad.py: app.web.main", "bad.py: fastapi"]
 
 
-def test_the_core_imports_no_web_framework():
-    assert (ROOT / "app" / "core").is_dir()
-    assert offending(ROOT / "app" / "core", WEB) == []
+def layer_path(layer: str) -> Path:
+    folder = ROOT.joinpath(*layer.split("."))
+    return folder if folder.is_dir() else folder.with_suffix(".py")
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    assert all(layer_path(layer).exists() for layer in LAYERS)
+    upward = {
+        problem for i, layer in enumerate(LAYERS) for problem in offending(layer_path(layer), LAYERS[i + 1 :])
+    }
+    assert upward - TOOLS_INSIDE == set()
+
+
+def test_the_layers_rule_sees_an_upward_import(tmp_path):
+    (tmp_path / "app" / "store").mkdir(parents=True)
+    (tmp_path / "app" / "store" / "cache.py").write_text("from app.serving.registry import Registry\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("tests.test_architecture.ROOT", tmp_path)
+        assert offending(layer_path("app.store"), LAYERS[2:]) == ["app/store/cache.py: app.serving.registry"]
+
+
+@pytest.mark.parametrize("layer", ["app/core", "app/store", "app/serving"])
+def test_the_layers_below_the_service_import_no_web_framework(layer):
+    assert set(offending(ROOT / layer, WEB)) - TOOLS_INSIDE == set()
+
+
+def test_persistence_knows_no_model():
+    """The store keeps cards, files and examples; loading and running a model is serving's."""
+    running = ("app.core.classifier", "app.core.inference", "app.core.explain", "app.core.strip")
+    assert offending(ROOT / "app" / "store", running) == []
 
 
 def test_training_imports_only_the_core_of_the_app():

@@ -160,7 +160,7 @@ def test_one_worker_per_pod_on_the_port_the_image_and_the_app_use():
     assert json.loads(dockerfile()["CMD"][-1]) == [
         "python",
         "-m",
-        "app.serve",
+        "app.cli.serve",
     ]  # digitpad-serve, which reads PORT
 
 

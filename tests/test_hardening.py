@@ -55,7 +55,11 @@ def logged_server(tmp_path: Path, **environment: str) -> Iterator[tuple[Server, 
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.serve"], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "app.cli.serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", port, process)
     try:

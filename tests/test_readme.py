@@ -202,7 +202,11 @@ def test_readme_settings_table_shows_each_default():
 
 def test_readme_names_every_flag_of_digitpad_serve():
     result = subprocess.run(
-        [sys.executable, "-m", "app.serve", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "app.cli.serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     flags = set(re.findall(r"(--[a-z][a-z-]+)", result.stdout)) - {"--help"}
     assert flags, result.stdout

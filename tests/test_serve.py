@@ -22,7 +22,7 @@ def serve(
     """digitpad-serve as a user runs it, to its end (a start that fails)."""
     inherited = {name: value for name, value in os.environ.items() if name not in unset}
     return subprocess.run(
-        [sys.executable, "-m", "app.serve", *flags],
+        [sys.executable, "-m", "app.cli.serve", *flags],
         cwd=ROOT,
         env={**inherited, **(env or {})},
         capture_output=True,
@@ -67,7 +67,7 @@ def test_without_a_model_the_server_does_not_start_unless_asked(tmp_path):
         and "DIGITPAD_REQUIRE_MODEL" in result.stderr
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.serve"],
+        [sys.executable, "-m", "app.cli.serve"],
         cwd=ROOT,
         env={**os.environ, **env, "DIGITPAD_REQUIRE_MODEL": "false"},
     )
@@ -128,7 +128,7 @@ def test_a_server_starts_again_at_once_on_the_port_it_served():
         "DIGITPAD_LOG_LEVEL": "warning",
     }
     for start in range(2):
-        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env)
+        process = subprocess.Popen([sys.executable, "-m", "app.cli.serve"], cwd=ROOT, env=env)
         try:
             wait_ready(url, process)
             with httpx.Client() as kept_alive:  # open while the server stops: the server closes it

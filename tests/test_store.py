@@ -22,10 +22,10 @@ from sqlalchemy import event, inspect, text
 
 from app.core.errors import Code, Refusal
 from app.core.tasks import DIGITS
+from app.serving.profiles import Profiles
 from app.settings import Settings
 from app.store.database import Database
 from app.store.examples import Caps, Examples, profile_key
-from app.store.profiles import Profiles
 from app.web.main import create_app
 from support import postgres
 from support.drawing import draw, encode

@@ -31,7 +31,7 @@ PNG = {"content-type": "image/png"}
 def models(data: Path, *args: str) -> subprocess.CompletedProcess:
     """digitpad-models, as a user runs it, on the database in `data`."""
     return subprocess.run(
-        [sys.executable, "-m", "app.store.promotion", *args],
+        [sys.executable, "-m", "app.cli.models", *args],
         cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "DIGITPAD_DATA_DIR": str(data)},
         capture_output=True,
@@ -144,10 +144,11 @@ def test_a_version_that_will_not_load_is_refused_and_the_old_one_keeps_serving(d
 
 
 def _follower(data: Path, every: float = 60.0):
-    from app.core.registry import Registry
+    from app.serving.follower import Follower
+    from app.serving.registry import Registry
     from app.settings import Settings
     from app.store.database import Database
-    from app.store.versions import Follower, Versions
+    from app.store.versions import Versions
 
     versions = Versions(Database(f"sqlite:///{data / 'digitpad.db'}"), None, {"digits": MODELS})
     registry = Registry.load({"digits": MODELS}, "litert", Settings().limits())

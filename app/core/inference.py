@@ -40,7 +40,7 @@ class Interpreter:
         from ai_edge_litert.interpreter import Interpreter
 
         # One thread: the model takes ~0.1 ms an image, and requests bring their own parallelism.
-        # Keeping every tensor takes ~1 MB here (LiteRT warns of it: app.serve quiets that).
+        # Keeping every tensor takes ~1 MB here (LiteRT warns of it: app.cli.serve quiets that).
         self.interpreter = Interpreter(
             model_path=str(path), num_threads=1, experimental_preserve_all_tensors=hidden
         )

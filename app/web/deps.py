@@ -17,11 +17,11 @@ from pydantic import TypeAdapter, ValidationError
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
 from app.core.personal import Profile
-from app.core.registry import Registry
 from app.core.tasks import Ability
+from app.serving.profiles import Profiles
+from app.serving.registry import Registry
 from app.settings import Settings
 from app.store.examples import Examples
-from app.store.profiles import Profiles
 from app.web.work import Late, Work
 
 MODEL_QUERY = Query(

@@ -22,12 +22,10 @@ from threadpoolctl import threadpool_limits
 
 from app.core.classifier import Classifier
 from app.core.errors import Refusal
-from app.core.registry import Registry
+from app.serving.follower import Follower
+from app.serving.profiles import Profiles
+from app.serving.registry import Registry
 from app.settings import ROOT, Settings, get_settings
-from app.store.database import Database
-from app.store.examples import Caps, Examples
-from app.store.profiles import Profiles
-from app.store.versions import Follower, Versions
 from app.web import metrics, problems
 from app.web.middleware.access_log import AccessLog
 from app.web.middleware.body_size import LimitBodySize
@@ -72,12 +70,7 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     """The app; it loads the models the settings list at start-up, unless given them loaded."""
     settings = settings or get_settings()
     given = None if models is None else Registry(settings.models, models)
-    database = Database(settings.database(), settings.store_timeout_s)
-    versions = Versions(database, None, settings.model_folders())
-    store = Examples(
-        database,
-        Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute),
-    )
+    store = settings.store()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,13 +85,13 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
                 metrics.record_model(model.name, model.version)
         app.state.registry = registry
         try:
-            await asyncio.to_thread(database.migrate)  # a slow database holds no one's event loop
+            await asyncio.to_thread(store.database.migrate)  # a slow database holds no one's event loop
         except Refusal as exc:  # reading goes on; storing answers 503 and migrates once it can
             log.error("examples' database not ready: %s", exc.detail)
         follower = None
         if given is None:  # models it loaded itself: it serves their promoted versions
             follower = Follower(
-                versions,
+                store.versions,
                 registry,
                 settings.backend,
                 settings.limits(),
@@ -112,15 +105,15 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
             follower.start()
         # Classification is CPU-bound: more threads than cores add only memory (one
         # malloc arena each), so it gets a small pool of its own.
-        store = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
+        storing = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
         with ThreadPoolExecutor(2 * (os.cpu_count() or 1), thread_name_prefix="classify") as executor:
-            app.state.work = Work(executor, settings.inline_pixels, store, settings.store_timeout_s)
+            app.state.work = Work(executor, settings.inline_pixels, storing, settings.store_timeout_s)
             yield
         # Threads a frozen database holds are not waited for: they end when it answers.
-        store.shutdown(wait=False, cancel_futures=True)
+        storing.shutdown(wait=False, cancel_futures=True)
         if follower is not None:
             follower.stop()
-        database.close()
+        store.database.close()
 
     app = FastAPI(
         title="digitpad",
@@ -134,8 +127,8 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     )
     app.state.settings = settings
     app.state.registry = Registry(settings.models, [])
-    app.state.examples = store
-    app.state.profiles = Profiles(store, settings.profile_cache_mb * 1024 * 1024)
+    app.state.examples = store.examples
+    app.state.profiles = Profiles(store.examples, settings.profile_cache_mb * 1024 * 1024)
     app.include_router(reading.router)
     app.include_router(examples.router)
     app.include_router(service.router)

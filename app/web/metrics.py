@@ -4,7 +4,7 @@ latency, and the answers given, by model, model version and answer.
 The names and labels of the HTTP metrics are those of prometheus-fastapi-instrumentator
 (`http_requests_total`, `http_request_duration_seconds`, labelled by `handler`), so its
 dashboards work unchanged. With several worker processes, each writes its values to files
-in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode, which app.serve sets
+in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode, which app.cli.serve sets
 up) and a scrape, whichever worker answers it, adds them all up.
 """
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.core.classifier import Classifier
 from app.core.errors import Code, Refusal
-from app.core.registry import Registry
+from app.serving.registry import Registry
 from app.web import metrics
 from app.web.deps import RegistryDep, SettingsDep, WorkDep
 from app.web.oip import codec

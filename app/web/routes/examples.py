@@ -1,6 +1,6 @@
 """What people teach: /examples stores a drawing with its label (taught, or a reading
 corrected), lists a profile's examples, and forgets them. The next reading with the same
-profile uses them (app.store.profiles)."""
+profile uses them (app.serving.profiles)."""
 
 from __future__ import annotations
 

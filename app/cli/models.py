@@ -29,8 +29,7 @@ from app.core.errors import Code, Refusal
 from app.core.preprocess import SIZE
 from app.core.tasks import NOT_A_DIGIT
 from app.settings import Settings, get_settings
-from app.store.database import Database
-from app.store.examples import Caps, Examples, model_input
+from app.store.examples import Examples, model_input
 from app.store.versions import Versions
 
 TOLERANCE = 0.001  # a fixed-suite figure may fall this much (0.1 point), no more
@@ -141,12 +140,6 @@ def table(figures: list[Figure]) -> str:
     )
 
 
-def stores(settings: Settings) -> tuple[Versions, Examples]:
-    database = Database(settings.database())
-    caps = Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute)
-    return Versions(database, None, settings.model_folders()), Examples(database, caps)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="digitpad-models", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,12 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        versions, examples = stores(settings)
+        store = settings.store()
     except OSError as exc:  # the SQLite database's folder cannot be made
         print(f"error: {settings.database()}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     try:
-        return _run(args, versions, examples, settings)
+        return _run(args, store.versions, store.examples, settings)
     except Refusal as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

@@ -26,8 +26,7 @@ from app.core.classifier import Classifier
 from app.core.errors import Refusal
 from app.core.tasks import DIGIT_LABELS, NOT_A_DIGIT, NOT_A_DIGIT_LABELS
 from app.settings import get_settings
-from app.store.database import Database
-from app.store.examples import Caps, Examples, Stored, model_input
+from app.store.examples import Examples, Stored, model_input
 
 LABELS = (*DIGIT_LABELS, NOT_A_DIGIT_LABELS[0])  # what an example may be: a digit, or "not a digit"
 COLUMNS = ["id", "file", "label", "kind", "answer", "model", "model_version", "created", "profile"]
@@ -169,10 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    examples = Examples(
-        Database(settings.database()),
-        Caps(settings.max_examples_per_profile, settings.max_examples, settings.examples_per_minute),
-    )
+    examples = settings.store().examples
     try:
         if args.command == "stats":
             print(summary(rows(examples)), end="")
