@@ -240,7 +240,8 @@ def test_litert_serving_never_imports_tensorflow():
     script = (
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
-        "from app.web.main import app\n"
+        "from app.web.main import create_app\n"
+        "app = create_app()\n"
         "from support.drawing import draw, encode\n"
         "with TestClient(app) as client:\n"
         "    r = client.post('/predict', content=encode(draw(7)), headers={'content-type': 'image/png'})\n"

@@ -11,6 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.cli.serve import _options, _worker_for
+from app.settings import Settings
+from app.web.protocol import HttpProtocol
 from support.servers import ROOT, free_port, running_server, wait_ready
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT workers are Linux only")
@@ -195,3 +198,14 @@ def test_a_data_folder_that_cannot_be_made_stops_the_start_in_one_line(tmp_path)
     result = serve(env={"DIGITPAD_DATA_DIR": str(data), "DIGITPAD_PORT": str(free_port())})
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "DIGITPAD_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_protocol_gets_the_settings_limits_in_either_process_model():
+    """Passed in, never read from process-wide settings: one process, or each gunicorn worker."""
+    settings = Settings(header_timeout_s=1.5, max_header_bytes=4096)
+    for protocol in (_options(settings)["http"], _worker_for(settings).CONFIG_KWARGS["http"]):
+        assert issubclass(protocol, HttpProtocol)
+        assert (protocol.head_timeout, protocol.max_head_bytes) == (1.5, 4096)
+    defaults = Settings.model_fields
+    assert HttpProtocol.head_timeout == defaults["header_timeout_s"].default
+    assert HttpProtocol.max_head_bytes == defaults["max_header_bytes"].default

@@ -35,7 +35,9 @@ from app.settings import Settings, SettingsError, environment_variable, get_sett
 from app.web.protocol import HttpProtocol
 
 log = logging.getLogger("digitpad")
-APP = "app.web.main:app"
+# A factory, imported by the process that serves: a worker imports the app (and
+# prometheus-client with it) after the fork, once PROMETHEUS_MULTIPROC_DIR is set.
+APP_FACTORY = "app.web.main:create_app"
 STARTUP_FAILURE = 3  # uvicorn's and gunicorn's exit code for a worker that could not start
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h  # as app.web.metrics reads it
@@ -65,7 +67,7 @@ def _options(settings: Settings) -> dict:
         "port": settings.port,
         "log_level": settings.log_level,
         "access_log": False,  # app.web.middleware logs one line per request, with its latency
-        "http": HttpProtocol,
+        "http": HttpProtocol.limited(settings.header_timeout_s, settings.max_header_bytes),
         "timeout_keep_alive": settings.keep_alive_s,
     }
 
@@ -82,6 +84,12 @@ class Worker(UvicornWorker):
         if os.getppid() != self.ppid:  # the master died before the line above
             sys.exit(STARTUP_FAILURE)
         super().init_process()
+
+
+def _worker_for(settings: Settings) -> type[Worker]:
+    """The worker, its protocol given the settings' limits on the request head."""
+    http = HttpProtocol.limited(settings.header_timeout_s, settings.max_header_bytes)
+    return type(Worker.__name__, (Worker,), {"CONFIG_KWARGS": {**Worker.CONFIG_KWARGS, "http": http}})
 
 
 def _forget_worker(server: object, worker: UvicornWorker) -> None:
@@ -103,7 +111,7 @@ class Workers(BaseApplication):
         options = {
             "bind": [f"{host}:{self.settings.port}"],
             "workers": self.settings.workers,
-            "worker_class": Worker,
+            "worker_class": _worker_for(self.settings),
             "reuse_port": True,  # a socket per worker, bound in the worker: the kernel spreads connections
             "keepalive": self.settings.keep_alive_s,
             "loglevel": self.settings.log_level,
@@ -114,7 +122,7 @@ class Workers(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return import_from_string(APP)
+        return import_from_string(APP_FACTORY)()
 
 
 def _can_listen(settings: Settings) -> bool:
@@ -258,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             return STARTUP_FAILURE
         if settings.workers > 1:
             return _run_workers(settings)
-        uvicorn.run(APP, **_options(settings))
+        uvicorn.run(APP_FACTORY, factory=True, **_options(settings))
         return 0
 
 

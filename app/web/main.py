@@ -1,4 +1,5 @@
-"""The FastAPI application: `uvicorn app.web.main:app`, or the `digitpad-serve` command.
+"""The FastAPI application: `uvicorn --factory app.web.main:create_app`, or the
+`digitpad-serve` command. Importing this module makes nothing: no app, no data folder.
 
 `create_app` is stateless: everything an app needs (settings, limits, models) hangs off
 the app itself, so two apps in one process keep their own."""
@@ -146,6 +147,3 @@ def create_app(settings: Settings | None = None, models: Iterable[Classifier] | 
     app.add_middleware(SecurityHeaders, static_max_age_s=settings.static_max_age_s)
     app.add_middleware(AccessLog, count=settings.metrics)
     return app
-
-
-app = create_app()

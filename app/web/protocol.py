@@ -4,11 +4,11 @@ a size), and a response's head and body sent in one write."""
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.errors import Code
-from app.settings import get_settings
 from app.web import problems
 from app.web.middleware.headers import SECURITY_HEADERS
 
@@ -63,11 +63,18 @@ class HttpProtocol(HttpToolsProtocol):
     packets for every answer, a sixth of a small request's CPU (benchmarks/profile.py).
     """
 
+    # The settings' defaults; digitpad-serve passes its own (`limited`).
+    head_timeout: ClassVar[float] = 10.0
+    max_head_bytes: ClassVar[int] = 16 * 1024
+
+    @classmethod
+    def limited(cls, head_timeout_s: float, max_head_bytes: int) -> type[HttpProtocol]:
+        """This protocol with these limits: uvicorn makes one per connection, from a class."""
+        limits = {"head_timeout": head_timeout_s, "max_head_bytes": max_head_bytes}
+        return type(cls.__name__, (cls,), limits)
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        settings = get_settings()
-        self.head_timeout = settings.header_timeout_s
-        self.max_head_bytes = settings.max_header_bytes
         self.head_timer: asyncio.TimerHandle | None = None
         # Two measures of the head so far, as the parser reports only whole lines of it:
         # the URL and the header lines it has parsed, and the bytes received while the
