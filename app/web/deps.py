@@ -8,8 +8,9 @@ dependency in a worker thread, which costs more than the lookup itself."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 from pydantic import TypeAdapter, ValidationError
@@ -43,11 +44,6 @@ async def classifier(request: Request, model: str | None = MODEL_QUERY) -> Class
 async def personal_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
     """A model that learns from a person's examples."""
     return request.app.state.registry.able("learn_personally", model)
-
-
-async def inside_classifier(request: Request, model: str | None = MODEL_QUERY) -> Classifier:
-    """A model that can be looked inside."""
-    return request.app.state.registry.able("look_inside", model)
 
 
 async def work(request: Request) -> Work:
@@ -99,7 +95,6 @@ async def required_profile(named: Annotated[str | None, Depends(profile)]) -> st
 RegistryDep = Annotated[Registry, Depends(registry)]
 ClassifierDep = Annotated[Classifier, Depends(classifier)]
 PersonalClassifierDep = Annotated[Classifier, Depends(personal_classifier)]
-InsideClassifierDep = Annotated[Classifier, Depends(inside_classifier)]
 WorkDep = Annotated[Work, Depends(work)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 ExamplesDep = Annotated[Examples, Depends(examples)]
@@ -108,36 +103,40 @@ ProfileDep = Annotated[str | None, Depends(profile)]
 RequiredProfileDep = Annotated[str, Depends(required_profile)]
 
 
-# The reading routes (/predict, /read) take what they need from the request themselves:
-# FastAPI's dependency resolution cost them 0.4 ms of CPU a request, a fifth of reading the
-# page's drawing (docs/benchmarks.md). Same names, rules and errors; documented here.
-INCLUDE_INPUT_DESCRIPTION = "also return the 28x28 image the model saw"
-READING_PARAMETERS = [
-    {
-        "name": "model",
-        "in": "query",
-        "required": False,
-        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Model"},
-        "description": MODEL_QUERY.description,
-        "example": "fashion",
-    },
-    {
-        "name": "include_input",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "boolean", "default": False, "title": "Include Input"},
-        "description": INCLUDE_INPUT_DESCRIPTION,
-    },
-    {
-        "name": "Digitpad-Profile",
-        "in": "header",
-        "required": False,
-        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Digitpad-Profile"},
-        "description": PROFILE_HEADER.description,
-        "example": "k3TqZ9vX0bYw5mR2hL8aFg",
-    },
-]
+@dataclass(frozen=True)
+class Parameter:
+    """An input of the reading routes beside the image: parsed by `reading` and documented
+    in OpenAPI from this one declaration."""
+
+    name: str
+    where: Literal["query", "header"]
+    schema: dict[str, object]
+    description: str
+    example: str | None = None
+
+    def raw(self, request: Request) -> str | None:
+        return (request.query_params if self.where == "query" else request.headers).get(self.name)
+
+    def openapi(self) -> dict[str, object]:
+        title = self.name if self.where == "header" else self.name.replace("_", " ").title()
+        declared = {"name": self.name, "in": self.where, "required": False}
+        shown = {"schema": {**self.schema, "title": title}, "description": self.description}
+        return {**declared, **shown, **({"example": self.example} if self.example else {})}
+
+
 BOOLEAN = TypeAdapter(bool)
+OPTIONAL_STRING: dict[str, object] = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+MODEL = Parameter("model", "query", OPTIONAL_STRING, MODEL_QUERY.description or "", "fashion")
+INCLUDE_INPUT = Parameter(
+    "include_input",
+    "query",
+    {"type": "boolean", "default": False},
+    "also return the 28x28 image the model saw",
+)
+PROFILE = Parameter(
+    "Digitpad-Profile", "header", OPTIONAL_STRING, PROFILE_HEADER.description or "", "k3TqZ9vX0bYw5mR2hL8aFg"
+)
+READING_PARAMETERS = [parameter.openapi() for parameter in (MODEL, INCLUDE_INPUT, PROFILE)]
 
 
 @dataclass(frozen=True)
@@ -147,32 +146,44 @@ class Reader:
     classifier: Classifier
     profile: str | None
     include_input: bool
+    registry: Registry
     work: Work
     profiles: Profiles
     metrics: bool
     profile_wait_s: float
 
 
-def reader(request: Request, ability: Ability | None = None) -> Reader:
-    """What READING_PARAMETERS name, checked; raises Refusal as the dependencies above do."""
-    query = request.query_params
-    flag = query.get("include_input")
-    try:
-        include_input = False if flag is None else BOOLEAN.validate_python(flag)
-    except ValidationError as exc:
-        raise Refusal(Code.INVALID_REQUEST, f"query.include_input: {exc.errors()[0]['msg']}") from exc
-    state = request.app.state
-    registry: Registry = state.registry
-    model = query.get("model")
-    return Reader(
-        registry.get(model) if ability is None else registry.able(ability, model),
-        _checked_profile(request.headers.get("digitpad-profile")),
-        include_input,
-        state.work,
-        state.profiles,
-        state.settings.metrics,
-        state.settings.profile_wait_s,
-    )
+def reading(ability: Ability | None = None) -> Callable[[Request], Awaitable[Reader]]:
+    """The reading routes' one dependency: it takes only the request, as resolving one
+    FastAPI dependency per input cost a reading 0.4 ms of CPU, a fifth of reading the page's
+    drawing (docs/benchmarks.md). The model must have `ability`; refusals as the others'."""
+
+    async def reader(request: Request) -> Reader:
+        flag = INCLUDE_INPUT.raw(request)
+        try:
+            include_input = False if flag is None else BOOLEAN.validate_python(flag)
+        except ValidationError as exc:
+            raise Refusal(Code.INVALID_REQUEST, f"query.include_input: {exc.errors()[0]['msg']}") from exc
+        state = request.app.state
+        registry: Registry = state.registry
+        model = MODEL.raw(request)
+        return Reader(
+            registry.get(model) if ability is None else registry.able(ability, model),
+            _checked_profile(PROFILE.raw(request)),
+            include_input,
+            registry,
+            state.work,
+            state.profiles,
+            state.settings.metrics,
+            state.settings.profile_wait_s,
+        )
+
+    return reader
+
+
+ReaderDep = Annotated[Reader, Depends(reading())]
+NumberReaderDep = Annotated[Reader, Depends(reading("read_numbers"))]
+InsideReaderDep = Annotated[Reader, Depends(reading("look_inside"))]
 
 
 async def known_profile(

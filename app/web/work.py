@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import TypeVar
+
+import numpy as np
 
 from app.core.decode import header_pixels
 from app.core.errors import Code, Refusal
 from app.core.ink import Ink, Source
 
 T = TypeVar("T")
+Batch = np.ndarray | Sequence[bytes]  # (n, 28, 28) model inputs, or n encoded images
 INLINE_POINTS = 2_000  # strokes' points: drawn in well under a millisecond
 INLINE_STROKES = 40  # strokes: each a few numpy and Pillow calls, 40 about as long as INLINE_POINTS
 # Threads for the database: a frozen server holds each thread that asks it until it wakes,
@@ -59,6 +62,13 @@ class Work:
         if self.small(source):
             return work(source)
         return await self.pooled(work, source)
+
+    async def batch(self, work: Callable[[Batch], T], items: Batch) -> T:
+        """work(items): here for one model input, or one small image, as /predict reads it;
+        a batch goes to the pool."""
+        if len(items) == 1 and (isinstance(items, np.ndarray) or self.small(items[0])):
+            return work(items)
+        return await self.pooled(work, items)
 
     async def pooled(self, work: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import ValidationError
@@ -25,6 +26,17 @@ from app.web.oip.types import (
     ResponseOutput,
     TensorMetadata,
 )
+from app.web.work import Batch
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An inference request, checked: its batch, and the outputs it asks for."""
+
+    request: InferenceRequest
+    inputs: Batch
+    wanted: list[RequestOutput]
+
 
 HEADER_LENGTH = "inference-header-content-length"
 NUMPY_TYPES = {"FP32": "<f4", "INT32": "<i4", "BOOL": "?"}  # and BYTES, packed by `raw`
@@ -81,6 +93,27 @@ def config_tensors(tensors: list[TensorMetadata]) -> list[ConfigTensor]:
         ConfigTensor(name=t.name, data_type=TRITON_TYPES[t.datatype], dims=t.shape[1:] or [1])
         for t in tensors
     ]
+
+
+def decode(
+    body: bytes, header_length: str | None, content_encoding: str, model: Classifier, max_batch: int
+) -> Decoded:
+    """The request, every check made before any image is decoded or any model runs."""
+    if content_encoding.lower() != "identity":
+        raise Refusal(Code.UNSUPPORTED_CONTENT_ENCODING, "compressed request bodies are not accepted")
+    inference, binary = parse(body, header_length)
+    tensor = inference.inputs[0]
+    n = batch_size(tensor, max_batch)
+    data = binary_data(tensor, binary)
+    wanted = wanted_outputs(inference, model)
+    inputs = floats(tensor, n, data) if tensor.name == IMAGE else images(tensor, n, data)
+    return Decoded(inference, inputs, wanted)
+
+
+def classify(model: Classifier, inputs: Batch) -> list[Classification]:
+    return (
+        model.classify_inputs(inputs) if isinstance(inputs, np.ndarray) else model.classify_many(list(inputs))
+    )
 
 
 def parse(body: bytes, header_length: str | None) -> tuple[InferenceRequest, memoryview]:
@@ -217,10 +250,9 @@ def raw(datatype: str, values: np.ndarray) -> bytes:
     return values.astype(NUMPY_TYPES[datatype]).tobytes()
 
 
-def encode(
-    request: InferenceRequest, wanted: list[RequestOutput], model: Classifier, results: list[Classification]
-) -> tuple[bytes, int | None]:
+def encode(decoded: Decoded, model: Classifier, results: list[Classification]) -> tuple[bytes, int | None]:
     """The answer's bytes, and the JSON's length when binary tensor data follows it."""
+    request, wanted = decoded.request, decoded.wanted
     tensors = outputs(model, results)
     everything_binary = bool((request.parameters or {}).get("binary_data_output", False))
     answers, buffers = [], []

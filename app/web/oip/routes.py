@@ -9,17 +9,18 @@ one tensor each. Errors are the protocol's `{"error": ...}`, with the API's stab
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.core.classifier import Classifier
-from app.core.errors import Code, Refusal
+from app.core.errors import Code
 from app.serving.registry import Registry
 from app.web import metrics
 from app.web.deps import RegistryDep, SettingsDep, WorkDep
 from app.web.oip import codec
 from app.web.oip.types import (
-    IMAGE,
     ErrorBody,
     InferenceRequest,
     InferenceResponse,
@@ -34,7 +35,6 @@ from app.web.problems import IMAGE_CODES, documented
 from app.web.work import Work
 
 router = APIRouter(prefix="/v2", tags=["Open Inference Protocol v2"])
-PLATFORM = "litert"
 EXTENSIONS = ["binary_tensor_data", "model_configuration"]
 MODEL_CODES = (
     Code.UNKNOWN_MODEL,
@@ -114,7 +114,7 @@ async def model_metadata(
     return ModelMetadata(
         name=model.name,
         versions=[model.version],
-        platform=PLATFORM,
+        platform=model.backend,
         inputs=codec.input_metadata(model),
         outputs=codec.output_metadata(model),
     )
@@ -138,8 +138,8 @@ async def model_config(
     model = await _model(registry, work, name, version)
     return ModelConfig(
         name=model.name,
-        platform=PLATFORM,
-        backend=PLATFORM,
+        platform=model.backend,
+        backend=model.backend,
         max_batch_size=settings.max_batch,
         input=codec.config_tensors(codec.input_metadata(model)),
         output=codec.config_tensors(codec.output_metadata(model)),
@@ -188,27 +188,18 @@ async def infer(
     version: str | None = None,
 ) -> Response:
     model = await _model(registry, work, name, version)
-    if request.headers.get("content-encoding", "identity").lower() != "identity":
-        raise Refusal(Code.UNSUPPORTED_CONTENT_ENCODING, "compressed request bodies are not accepted")
-    inference, binary = codec.parse(await request.body(), request.headers.get(codec.HEADER_LENGTH))
-    tensor = inference.inputs[0]
-    n = codec.batch_size(tensor, settings.max_batch)
-    data = codec.binary_data(tensor, binary)
-    wanted = codec.wanted_outputs(inference, model)
-    if tensor.name == IMAGE:
-        inputs = codec.floats(tensor, n, data)
-        results = (
-            model.classify_inputs(inputs) if n == 1 else await work.pooled(model.classify_inputs, inputs)
-        )
-    else:
-        images = codec.images(tensor, n, data)
-        if n == 1 and work.small(images[0]):  # as /predict reads it
-            results = model.classify_many(images)
-        else:
-            results = await work.pooled(model.classify_many, images)
+    headers = request.headers
+    decoded = codec.decode(
+        await request.body(),
+        headers.get(codec.HEADER_LENGTH),
+        headers.get("content-encoding", "identity"),
+        model,
+        settings.max_batch,
+    )
+    results = await work.batch(partial(codec.classify, model), decoded.inputs)
     if settings.metrics:
         metrics.record_answers(model.name, model.version, results)
-    answer, json_length = codec.encode(inference, wanted, model, results)
+    answer, json_length = codec.encode(decoded, model, results)
     if json_length is None:
         return Response(answer, media_type="application/json")
     return Response(

@@ -15,14 +15,14 @@ from app.core.errors import Code
 from app.core.ink import Source
 from app.web import bodies, metrics
 from app.web.deps import (
+    MODEL,
     PROFILE_SKIPPED,
     READING_PARAMETERS,
-    InsideClassifierDep,
+    InsideReaderDep,
+    NumberReaderDep,
     Reader,
-    RegistryDep,
-    WorkDep,
+    ReaderDep,
     known_profile,
-    reader,
 )
 from app.web.problems import BODY_CODES, IMAGE_CODES, documented
 from app.web.schemas import (
@@ -93,8 +93,7 @@ def _json(answer: Prediction | ClassPrediction | Reading | Explanation, skipped:
     openapi_extra={"requestBody": bodies.OPENAPI, "parameters": READING_PARAMETERS},
     summary="Read the digit in an image, or say it is not one; or, with ?model=fashion, the clothes",
 )
-async def predict(request: Request) -> Response:
-    it = reader(request)
+async def predict(request: Request, it: ReaderDep) -> Response:
     source = await bodies.image_source(request, it.work)
     known, skipped = await known_profile(it.work, it.profiles, it.profile, it.classifier, it.profile_wait_s)
     result = await it.work.reading(lambda source: it.classifier.classify(source, known), source)
@@ -109,8 +108,7 @@ async def predict(request: Request) -> Response:
     openapi_extra={"requestBody": bodies.OPENAPI, "parameters": READING_PARAMETERS},
     summary="Read a number: every digit in an image, left to right, with a box for each",
 )
-async def read(request: Request) -> Response:
-    it = reader(request, "read_numbers")
+async def read(request: Request, it: NumberReaderDep) -> Response:
     classifier, include_input = it.classifier, it.include_input
     source = await bodies.image_source(request, it.work)
     known, skipped = await known_profile(it.work, it.profiles, it.profile, classifier, it.profile_wait_s)
@@ -147,15 +145,14 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     responses=documented(
         Problem, *IMAGE_CODES, *BODY_CODES, *DIGIT_MODEL_CODES, Code.LAYERS_MODEL_NOT_LOADED
     ),
-    openapi_extra={"requestBody": bodies.OPENAPI},
+    openapi_extra={"requestBody": bodies.OPENAPI, "parameters": [MODEL.openapi()]},
     summary="Look inside: every layer's outputs for the image read as one digit, and which pixels mattered",
 )
-async def explain(
-    request: Request, classifier: InsideClassifierDep, registry: RegistryDep, work: WorkDep
-) -> Response:
+async def explain(request: Request, it: InsideReaderDep) -> Response:
+    classifier, work = it.classifier, it.work
     # In the pool: the layers model may be loaded on first use (~0.1 s), and every layer's
     # images and the occlusion take ~20 ms whatever the image's size.
-    explainer = await work.pooled(registry.explainer, classifier)
+    explainer = await work.pooled(it.registry.explainer, classifier)
     result = await work.pooled(explainer.explain, await bodies.image_source(request, work))
     layers = [
         LayerActivations(
