@@ -14,7 +14,7 @@ from PIL import Image
 from app.core.card import ModelCard
 from app.core.explain import Explainer, LayersRunner, grey_image, layers_file
 from app.core.limits import Limits
-from app.core.preprocess import to_model_inputs
+from app.core.tasks import DIGITS
 from app.settings import Settings
 from app.web.main import create_app
 from support.drawing import draw, encode
@@ -35,7 +35,7 @@ def explainer() -> Explainer:
 
 @pytest.fixture(scope="module")
 def mnist_test() -> np.ndarray:
-    return to_model_inputs(load_mnist(MNIST_DIR).x_test[:200])
+    return DIGITS.inputs(load_mnist(MNIST_DIR).x_test[:200])
 
 
 def post(client, data: bytes = CANVAS.read_bytes(), **kwargs):
@@ -81,7 +81,7 @@ def test_litert_layers_equal_keras_intermediate_outputs(mnist_test):
     from training.explain_export import max_difference
 
     model = keras.saving.load_model(MODELS / "digitpad.keras", compile=False)
-    drawn = to_model_inputs([draw(digit) for digit in (0, 4, 7)])
+    drawn = DIGITS.inputs([draw(digit) for digit in (0, 4, 7)])
     images = np.concatenate([mnist_test[:8], drawn])
     assert max_difference(MODELS / LAYERS_FILE, model, images) < 1e-4
 

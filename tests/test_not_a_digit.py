@@ -129,9 +129,9 @@ def test_drawn_negatives_are_model_inputs():
     images = negatives.doodles(list(drawn.DOODLES), 2 * len(drawn.DOODLES), rng)
     fonts = negatives.font_files({"dejavu": negatives.TRAIN_FONTS["dejavu"]})["dejavu"]
     images += negatives.characters([fonts], 20, rng)
-    from app.core.preprocess import to_model_inputs
+    from app.core.tasks import DIGITS
 
-    inputs = to_model_inputs(images)
+    inputs = DIGITS.inputs(images)
     assert inputs.shape == (len(images), 28, 28) and inputs.dtype == np.float32
     assert np.allclose(inputs.max(axis=(1, 2)), 1)
 

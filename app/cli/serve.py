@@ -39,8 +39,8 @@ log = logging.getLogger("digitpad")
 # prometheus-client with it) after the fork, once PROMETHEUS_MULTIPROC_DIR is set.
 APP_FACTORY = "app.web.main:create_app"
 STARTUP_FAILURE = 3  # uvicorn's and gunicorn's exit code for a worker that could not start
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
-PR_SET_PDEATHSIG = 1  # linux/prctl.h  # as app.web.metrics reads it
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # as app.web.metrics reads it
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def die_with_parent() -> None:

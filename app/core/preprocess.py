@@ -261,15 +261,6 @@ def as_image(image: Image.Image | np.ndarray) -> Image.Image:
     return image if isinstance(image, Image.Image) else Image.fromarray(image, "L")
 
 
-def to_model_inputs(images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
-    """(n, 28, 28) from PIL images or (h, w) uint8 arrays (white ink on black)."""
-
-    def as_image(im):
-        return im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
-
-    return np.stack([to_model_input(as_image(im)) for im in images])
-
-
 def digit_input(ink: np.ndarray) -> np.ndarray:
     """(28, 28) from one digit's ink (any size, [0, 1], cropped to it)."""
     detail = _resize(ink, DETAIL_SIDE) if max(ink.shape) > DETAIL_SIDE else ink
