@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from app.core.errors import Refusal
-from app.core.preprocess import SIZE, fashion_input, fashion_inputs
+from app.core.preprocess import SIZE, fashion_input
+from app.core.tasks import FASHION
 from training.data import load_fashion
 from training.negatives import FASHION_DIR
 
@@ -115,7 +116,7 @@ def test_a_blank_image_has_no_object():
 @pytest.mark.skipif(not FASHION_DIR.is_dir(), reason=f"Fashion-MNIST not found in {FASHION_DIR}")
 def test_fashion_mnist_images_come_through_essentially_unchanged():
     images = load_fashion(FASHION_DIR).x_test[:2000]
-    difference = np.abs(fashion_inputs(images) - images / np.float32(255)).reshape(len(images), -1)
+    difference = np.abs(FASHION.inputs(images) - images / np.float32(255)).reshape(len(images), -1)
     # The rest lose a faint edge to the trim, or a 27-pixel object is scaled to 28.
     assert np.mean(difference.max(axis=1) == 0) > 0.95
     assert difference.mean() < 0.005

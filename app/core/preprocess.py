@@ -13,7 +13,7 @@ object trimmed, its longer side scaled to 28, centred, light on dark.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageStat
@@ -369,12 +369,3 @@ def fashion_input(image: Image.Image) -> np.ndarray:
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top : top + height, left : left + width] = np.clip(scaled, 0, 1)
     return out
-
-
-def fashion_inputs(images: Iterable[Image.Image | np.ndarray]) -> np.ndarray:
-    """(n, 28, 28) from PIL images or (h, w) uint8 arrays (Fashion-MNIST's own, light on black)."""
-
-    def as_image(im):
-        return im if isinstance(im, Image.Image) else Image.fromarray(im, "L")
-
-    return np.stack([fashion_input(as_image(im)) for im in images])
