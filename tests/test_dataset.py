@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.cli import data
 from app.settings import get_settings
-from app.store import dataset
 from app.web.main import create_app
 from support.drawing import draw, encode
 
@@ -45,7 +45,7 @@ def taught(tmp_path: Path, monkeypatch) -> Path:
 
 def test_export_writes_images_labels_and_a_datasheet_naming_nobody(taught, capsys):
     out = taught / "export"
-    assert dataset.main(["export", "--out", str(out)]) == 0
+    assert data.main(["export", "--out", str(out)]) == 0
     with (out / "labels.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert [(r["label"], r["kind"], r["answer"], r["profile"]) for r in rows] == [
@@ -62,12 +62,12 @@ def test_export_writes_images_labels_and_a_datasheet_naming_nobody(taught, capsy
 
 
 def test_stats_review_and_drop(taught, capsys):
-    assert dataset.main(["stats"]) == 0
+    assert data.main(["stats"]) == 0
     assert "Taught: 3; corrections: 1." in capsys.readouterr().out
-    assert dataset.main(["review", "--out", str(taught / "sheet.png"), "--top", "2"]) == 0
+    assert data.main(["review", "--out", str(taught / "sheet.png"), "--top", "2"]) == 0
     ids = capsys.readouterr().out.split("ids: ")[1].split()
     assert ids[0] == "2"  # the 1 labelled 7: the one the model disagrees with most
     assert Image.open(taught / "sheet.png").size[0] > 0
-    assert dataset.main(["drop", "2"]) == 0
-    assert dataset.main(["stats"]) == 0
+    assert data.main(["drop", "2"]) == 0
+    assert data.main(["stats"]) == 0
     assert "3 examples from 2 profiles" in capsys.readouterr().out.split("dropped 1 examples")[-1]
