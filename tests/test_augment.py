@@ -1,7 +1,6 @@
 """The augmentation layers: what each does to a digit, or to clothes, checked against plain NumPy."""
 
 import numpy as np
-from keras import ops
 
 from training.augment import (
     RandomAffine,
@@ -11,6 +10,7 @@ from training.augment import (
     augmenter,
     clothes_augmenter,
 )
+from training.tf import ops
 
 
 def digits(n: int = 6) -> np.ndarray:

@@ -43,12 +43,8 @@ def weights(out: Path) -> list[np.ndarray]:
 def test_quick_run_writes_every_output_and_is_reproducible(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     # Both at once: on 2 cores, one run's single-threaded stretches overlap the other's.
-    # The old spelling, --dataset, trains the same model.
     with ThreadPoolExecutor(2) as pool:
-        runs = [
-            pool.submit(train, first, "--recipe", "fashion"),
-            pool.submit(train, second, "--dataset", "fashion"),
-        ]
+        runs = [pool.submit(train, out, "--recipe", "fashion") for out in (first, second)]
         result, _ = (run.result() for run in runs)
     assert "fashion_test:" in result.stdout and "LiteRT vs Keras" in result.stdout
     assert "SMOKE TEST (--quick)" in result.stdout.splitlines()[-1]

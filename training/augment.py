@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import numpy as np
-from keras import layers, ops
 from PIL import Image
 
 from app.core.errors import Refusal
 from app.core.preprocess import SIZE, to_model_input
+from training.tf import keras, layers, ops
 
 
 def _window3(images: keras.KerasTensor, combine: Callable) -> keras.KerasTensor:

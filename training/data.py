@@ -90,7 +90,7 @@ def load_idx_folder(data_dir: Path, name: str) -> Mnist:
 def load_mnist(data_dir: Path | None) -> Mnist:
     """MNIST from a folder of IDX files, or from Keras' download cache when None."""
     if data_dir is None:
-        import keras
+        from training.tf import keras
 
         try:
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()

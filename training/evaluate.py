@@ -294,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.model.suffix != ".tflite":
+        import training.tf  # noqa: F401 (TensorFlow loaded quietly, before KerasPredictor imports it)
     with native_stderr_held():
         predictor = (
             LiteRTPredictor(args.model) if args.model.suffix == ".tflite" else KerasPredictor(args.model)

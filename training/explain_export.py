@@ -18,7 +18,6 @@ import json
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from app.core.card import Layer, ModelCard
@@ -26,6 +25,7 @@ from app.core.explain import LayersRunner, layers_file
 from app.core.tasks import DIGITS
 from training import native_stderr_held
 from training.data import DataError, load_mnist
+from training.tf import keras
 
 TOLERANCE = 1e-4
 CHECK_IMAGES = 256  # MNIST test images the export is checked on

@@ -5,9 +5,9 @@ and the model card, which records every flag of the run."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
+import platform
 import shutil
 import sys
 import time
@@ -15,9 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
+import PIL
 
 from app.core.card import ModelCard
 from app.core.explain import layers_file
@@ -30,8 +29,11 @@ from training.explain_export import CHECK_IMAGES, export_layers
 from training.extra import Extra
 from training.extra import accuracy as extra_accuracy
 from training.hub_card import write_readme
+from training.networks import NETWORKS, Network
 from training.recipes import QUICK_TRAIN, Recipe
-from training.report import plot_history, versions
+from training.report import plot_history
+from training.tf import keras, tf
+from training.train import Config
 
 WORK = ".training"  # inside the output folder: the backup a resumed run starts from, removed at the end
 
@@ -40,6 +42,16 @@ def seeded(seed: int) -> None:
     """The same seed and data give the same weights (TensorFlow's deterministic ops)."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "pillow": PIL.__version__,
+    }
 
 
 def sha256(path: Path) -> str:
@@ -122,16 +134,6 @@ def export(
     return model, litert, parity
 
 
-def config(args: argparse.Namespace) -> dict[str, float | int | bool | str]:
-    """Every flag of the run, for the card. An unset one (None: MNIST from Keras'
-    download) is left out; the card's data says where the data came from."""
-    return {
-        name: str(value) if isinstance(value, Path) else value
-        for name, value in vars(args).items()
-        if value is not None
-    }
-
-
 def loss_and_accuracy(smoothing: float) -> tuple[keras.losses.Loss, keras.metrics.Metric]:
     """Cross-entropy on class numbers, or on one-hot vectors where labels are smoothed."""
     if smoothing:
@@ -146,23 +148,25 @@ def targets(recipe: Recipe, labels: np.ndarray) -> np.ndarray:
     return np.eye(recipe.task.outputs, dtype=np.float32)[labels] if recipe.label_smoothing else labels
 
 
-def pipeline(recipe: Recipe, args: argparse.Namespace, x: np.ndarray, y: np.ndarray) -> tf.data.Dataset:
+def pipeline(
+    recipe: Recipe, network: Network, config: Config, x: np.ndarray, y: np.ndarray
+) -> tf.data.Dataset:
     """Shuffled batches, augmented (unless --no-augment) as they are drawn, prefetched."""
-    if not args.no_augment and recipe.stretched:
-        x = stretch_some(x, recipe.stretched, args.seed)
+    if not config.no_augment and recipe.stretched:
+        x = stretch_some(x, recipe.stretched, config.seed)
     dataset = tf.data.Dataset.from_tensor_slices((x[..., None], y))
-    dataset = dataset.shuffle(len(x), seed=args.seed).batch(args.batch_size)
-    if not args.no_augment and recipe.augment is not None:
-        augment = recipe.augment(args.seed)
+    dataset = dataset.shuffle(len(x), seed=config.seed).batch(config.batch_size)
+    if not config.no_augment and network.augment is not None:
+        augment = network.augment(config.seed)
         dataset = dataset.map(
             lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def smoke_test_warning(args: argparse.Namespace) -> str:
+def smoke_test_warning(config: Config) -> str:
     return (
-        f"SMOKE TEST (--quick): {QUICK_TRAIN} training images, {args.epochs} epoch(s): its figures are meant "
+        f"SMOKE TEST (--quick): {QUICK_TRAIN} training images, {config.epochs} epoch(s): its figures are meant "
         "to be poor; they check the pipeline, not the model"
     )
 
@@ -178,70 +182,71 @@ def _last_hidden_dense(model: keras.Model) -> int:
     return dense[-2] if len(dense) > 1 else dense[-1]
 
 
-def collected(args: argparse.Namespace, recipe: Recipe, extra: Extra, litert: Predictor) -> dict:
+def collected(config: Config, recipe: Recipe, extra: Extra, litert: Predictor) -> dict:
     """The collected examples for the card: where from, the counts, and the share of those
     held out read right, by this model and by the one it started from."""
     inputs = extra.x_heldout.astype(np.float32) / 255
-    accuracy = {"candidate": extra_accuracy(litert.predict(inputs), extra.y_heldout, args.threshold)}
-    if args.init_from is not None and len(inputs):
-        start = LiteRTPredictor(args.init_from / f"{recipe.stem}.tflite")
-        accuracy["start"] = extra_accuracy(start.predict(inputs), extra.y_heldout, args.threshold)
+    accuracy = {"candidate": extra_accuracy(litert.predict(inputs), extra.y_heldout, config.threshold)}
+    if config.init_from is not None and len(inputs):
+        start = LiteRTPredictor(config.init_from / f"{recipe.stem}.tflite")
+        accuracy["start"] = extra_accuracy(start.predict(inputs), extra.y_heldout, config.threshold)
     print(f"collected examples held out ({len(inputs)}): {accuracy}", flush=True)
     return {**extra.info, "heldout_accuracy": accuracy}
 
 
-def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
-    """Trains `recipe` as `args` say, on the data its `load` returned, and writes the
-    model, its card and its plots to args.out."""
-    if args.quick:
-        print(smoke_test_warning(args), flush=True)
-    settings = ", ".join(f"{name}={value}" for name, value in config(args).items())
+def run(recipe: Recipe, config: Config, source: Mnist) -> ModelCard:
+    """Trains `recipe` and its network as `config` says, on the data its `load` returned,
+    and writes the model, its card and its plots to config.out."""
+    if config.quick:
+        print(smoke_test_warning(config), flush=True)
+    settings = ", ".join(f"{name}={value}" for name, value in config.recorded().items())
     print(f"training {recipe.name} ({recipe.title}): {settings}", flush=True)
-    seeded(args.seed)
-    out, work = args.out, args.out / WORK
+    network = NETWORKS[recipe.name]
+    seeded(config.seed)
+    out, work = config.out, config.out / WORK
     work.mkdir(parents=True, exist_ok=True)
-    data = recipe.prepare(args, source)
+    data = recipe.prepare(config, source)
 
-    n_val = int(len(data.x_train) * args.val_split)  # the first n_val images validate, the rest train
+    n_val = int(len(data.x_train) * config.val_split)  # the first n_val images validate, the rest train
     x_fit, y_fit = data.x_train[n_val:], targets(recipe, data.y_train[n_val:])
-    train_ds = pipeline(recipe, args, x_fit, y_fit)
+    train_ds = pipeline(recipe, network, config, x_fit, y_fit)
     validation = (data.x_train[:n_val, ..., None], targets(recipe, data.y_train[:n_val])) if n_val else None
 
-    model = recipe.build()
-    if args.init_from is not None:  # a fine-tune: the same network, from its trained weights
-        start = keras.saving.load_model(args.init_from / f"{recipe.stem}.keras", compile=False)
+    model = network.build()
+    if config.init_from is not None:  # a fine-tune: the same network, from its trained weights
+        start = keras.saving.load_model(config.init_from / f"{recipe.stem}.keras", compile=False)
         model.set_weights(start.get_weights())
-        if args.only_head:  # the features it learnt stay as they are: less drift on other hands
+        if config.only_head:  # the features it learnt stay as they are: less drift on other hands
             for layer in model.layers[: _last_hidden_dense(model)]:
                 layer.trainable = False
-    steps = args.epochs * int(np.ceil(len(x_fit) / args.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps, alpha=0.01)
-    if recipe.loss is None:
+    steps = config.epochs * int(np.ceil(len(x_fit) / config.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.01)
+    if network.loss is None:
         loss, accuracy = loss_and_accuracy(recipe.label_smoothing)
         model.compile(keras.optimizers.Adam(schedule), loss, metrics=[accuracy])
     else:
-        model.compile(keras.optimizers.Adam(schedule), recipe.loss())
+        model.compile(keras.optimizers.Adam(schedule), network.loss())
     model.summary(print_fn=lambda line, **_: print(line))
     # Ships the weights the cosine schedule ends with, or, when validation stops
     # improving for `patience` epochs, the best ones seen.
     stopping = (
-        (keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True),) if n_val else ()
+        (keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True),) if n_val else ()
     )
-    seconds = fit_resumable(model, train_ds, args.epochs, out, work, validation, stopping)
+    seconds = fit_resumable(model, train_ds, config.epochs, out, work, validation, stopping)
 
-    shipped = recipe.wrap(model) if recipe.wrap else model
+    shipped = network.wrap(model) if network.wrap else model
     model, litert, parity = export(shipped, work, out, recipe.stem, data.x_test, recipe.predictor)
     files = [f"{recipe.stem}.keras", f"{recipe.stem}.tflite"]
     layers = None
     if recipe.explain:
         layers = export_layers(model, out / layers_file(recipe.stem), data.x_test[:CHECK_IMAGES])
         files.append(layers_file(recipe.stem))
-    evaluation = recipe.evaluate(args, data, litert, out)
+    evaluation = recipe.evaluate(config, data, litert, out)
     history = read_history(out / "history.csv")
     plot_history(history, out / "learning_curves.png")
     provenance = data.provenance
     if data.extra is not None:
-        provenance = {**provenance, "extra": collected(args, recipe, data.extra, litert)}
+        provenance = {**provenance, "extra": collected(config, recipe, data.extra, litert)}
 
     card = ModelCard.model_validate(
         {
@@ -267,7 +272,7 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
             "metrics": evaluation.metrics,
             "litert_max_abs_difference": parity,
             "training": {
-                **config(args),
+                **config.recorded(),
                 "label_smoothing": recipe.label_smoothing,
                 "epochs_run": len(history["loss"]),
                 "seconds": round(seconds, 1),
@@ -286,6 +291,6 @@ def run(recipe: Recipe, args: argparse.Namespace, source: Mnist) -> ModelCard:
     shutil.rmtree(work)
     print(evaluation.summary)
     print(f"LiteRT vs Keras: max |difference| {parity:.2e}; trained in {seconds:.0f} s; wrote {out}/")
-    if args.quick:
-        print(smoke_test_warning(args))
+    if config.quick:
+        print(smoke_test_warning(config))
     return card

@@ -4,15 +4,13 @@ Fashion-MNIST's ten."""
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from app.core.preprocess import SIZE
 from app.core.strip import CLASSES as STRIP_CLASSES
 from app.core.strip import HEIGHT as STRIP_HEIGHT
 from app.core.strip import STEPS as STRIP_STEPS
 from app.core.strip import WIDTH as STRIP_WIDTH
 from app.core.tasks import DIGITS, FASHION
+from training.tf import keras, layers
 
 
 def _conv(x: keras.KerasTensor, filters: int, kernel: int) -> keras.KerasTensor:

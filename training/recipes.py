@@ -1,5 +1,6 @@
 """One recipe per model: what the training loop (training.fitting.run) needs to know
-about it and nothing it shares with the others. A new model is a new entry in RECIPES.
+about it and nothing it shares with the others, but for its network (training.networks,
+which needs Keras). A new model is a new entry in RECIPES and one in NETWORKS.
 
     digits   the served digit CNN, on MNIST, drawn European 1s and 7s and non-digits
     dense    the tutorials' dense network, on the same data, for comparison
@@ -9,12 +10,10 @@ about it and nothing it shares with the others. A new model is a new entry in RE
 
 from __future__ import annotations
 
-import argparse
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,8 +48,8 @@ from training.negatives import (
 )
 from training.report import plot_confusion, plot_scores
 
-if TYPE_CHECKING:
-    import keras
+if TYPE_CHECKING:  # for annotations only: training.train makes its flags from the recipes
+    from training.train import Config
 
 QUICK_TRAIN, QUICK_TEST = 2048, 1000  # --quick: the first images of each set
 QUICK_HELDOUT, HELDOUT = 100, 1000  # held-out non-digits of each source
@@ -87,85 +86,69 @@ class Recipe:
     architecture: str  # the card's words for the network
     out: Path  # the default folder
     epochs: int  # the default epochs
-    build: Callable[[], keras.Model]
-    augment: Callable[[int], keras.Layer] | None  # None: the data are varied as they are made
-    load: Callable[[argparse.Namespace], Mnist]  # raises DataError, before anything is trained
-    prepare: Callable[[argparse.Namespace, Mnist], Data]
-    evaluate: Callable[[argparse.Namespace, Data, Predictor, Path], Evaluation]  # also draws its plots
+    load: Callable[[Config], Mnist]  # raises DataError, before anything is trained or TensorFlow loaded
+    prepare: Callable[[Config, Mnist], Data]
+    evaluate: Callable[[Config, Data, Predictor, Path], Evaluation]  # also draws its plots
     stretched: float = 0.0  # augmenting, the share of training images stretched to fill their box
     label_smoothing: float = 0.0
-    wrap: Callable[[keras.Model], keras.Model] | None = None  # around the trained network, for export
     explain: bool = False  # writes the layers model that /explain runs
-    loss: Callable[[], keras.losses.Loss] | None = None  # None: cross-entropy on the classes
     predictor: Callable[[Path], Predictor] = LiteRTPredictor  # reads the exported .tflite
     output_meaning: str | None = None  # None: the task's classes' probabilities
 
 
-def later(module: str, name: str, *bound: Any) -> Callable[..., Any]:
-    """training.<module>.<name>, given `bound` before its own arguments, imported at its
-    first call. The networks and augmenters need Keras, which takes seconds to load: the
-    recipes do without it, and a command checks its arguments and data (the recipe's
-    `load`) first, so that a wrong folder fails at once."""
-
-    def call(*args: Any) -> Any:
-        return getattr(importlib.import_module(f"training.{module}"), name)(*bound, *args)
-
-    return call
-
-
-def load_digits(args: argparse.Namespace) -> Mnist:
+def load_digits(config: Config) -> Mnist:
     """MNIST, after checking that the non-digits' sources (Fashion-MNIST, fonts) are there."""
-    mnist = load_mnist(args.data_dir)
-    load_fashion(args.fashion_dir)
+    mnist = load_mnist(config.data_dir)
+    load_fashion(config.fashion_dir)
     font_files(TRAIN_FONTS)
     font_files(HELDOUT_FONTS)
-    if args.handwritten_repeat > 0:
-        handwritten.load(args.handwritten)
-    if args.extra_data is not None:
-        load_extra(args.extra_data, args.seed)
+    if config.handwritten_repeat > 0:
+        handwritten.load(config.handwritten)
+    if config.extra_data is not None:
+        load_extra(config.extra_data, config.seed)
     return mnist
 
 
-def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
+def prepare_digits(config: Config, mnist: Mnist) -> Data:
     """MNIST's digits, drawn European 1s and 7s (MNIST has few), and non-digits of the
     training kinds as classes 10 and 11; held-out kinds of non-digit for evaluation."""
     x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
-    negatives_share, european = args.negatives, args.european_digits
-    if args.quick:
+    negatives_share, european = config.negatives, config.european_digits
+    if config.quick:
         x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
         negatives_share = negatives_share * QUICK_TRAIN / len(mnist.x_train)
         european = european * QUICK_TRAIN // len(mnist.x_train)
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
     x_train, x_test = parallel.inputs(DIGITS, x_train), parallel.inputs(DIGITS, x_test)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(config.seed)
     makers = {1: european_one, 4: open_four, 7: european_seven, 9: looped_nine}
     drawn = [make(rng) for make in makers.values() for _ in range(european)]
     x_drawn = parallel.inputs(DIGITS, drawn) if drawn else np.zeros((0, SIZE, SIZE), np.float32)
     y_drawn = np.repeat(np.array(list(makers), np.uint8), european)
     x_negatives, y_negatives = (
-        training_negatives(Counts().scaled(negatives_share), mnist.x_train, args.fashion_dir, args.seed)
+        training_negatives(Counts().scaled(negatives_share), mnist.x_train, config.fashion_dir, config.seed)
         if negatives_share > 0
         else (np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8))
     )
     heldout = heldout_negatives(
         mnist.x_test,
-        args.fashion_dir,
-        args.seed,
-        QUICK_HELDOUT if args.quick else HELDOUT,
-        args.handwritten if args.handwritten_repeat > 0 else None,
+        config.fashion_dir,
+        config.seed,
+        QUICK_HELDOUT if config.quick else HELDOUT,
+        config.handwritten if config.handwritten_repeat > 0 else None,
     )
     x_written, y_written = np.zeros((0, SIZE, SIZE), np.float32), np.zeros(0, np.uint8)
-    if args.handwritten_repeat > 0:
-        trained, _ = handwritten.split(handwritten.load(args.handwritten), args.seed)
-        if args.quick:
+    if config.handwritten_repeat > 0:
+        trained, _ = handwritten.split(handwritten.load(config.handwritten), config.seed)
+        if config.quick:
             trained = trained.where(np.arange(len(trained.kinds)) < QUICK_TRAIN // 4)
         print(
-            f"widening {len(trained.kinds)} handwritten letters and doodles x {args.handwritten_repeat}",
+            f"widening {len(trained.kinds)} handwritten letters and doodles x {config.handwritten_repeat}",
             flush=True,
         )
         x_written = np.concatenate(
-            [handwritten.inputs(trained.images, x_train, rng) for _ in range(args.handwritten_repeat)]
+            [handwritten.inputs(trained.images, x_train, rng) for _ in range(config.handwritten_repeat)]
         )
         y_written = np.full(len(x_written), NOT_A_DIGIT, np.uint8)
     print(
@@ -175,18 +158,18 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
     )
     x = np.concatenate([x_train, x_drawn, x_negatives, x_written])
     y = np.concatenate([y_train, y_drawn, y_negatives, y_written])
-    photos = args.paper * len(x_train) // len(mnist.x_train)
+    photos = config.paper * len(x_train) // len(mnist.x_train)
     print(f"photographing {photos} of them on paper", flush=True)
     x_paper, y_paper = paper.photographed(x, y, photos, rng)
     x, y = np.concatenate([x, x_paper]), np.concatenate([y, y_paper])
-    extra = load_extra(args.extra_data, args.seed) if args.extra_data is not None else None
+    extra = load_extra(config.extra_data, config.seed) if config.extra_data is not None else None
     if extra is not None:  # already the model's inputs (the 28x28 it read): not preprocessed again
-        print(f"training on {len(extra.x_train)} collected examples x {args.extra_repeat}", flush=True)
-        x_extra = np.repeat(extra.x_train.astype(np.float32) / 255, args.extra_repeat, axis=0)
+        print(f"training on {len(extra.x_train)} collected examples x {config.extra_repeat}", flush=True)
+        x_extra = np.repeat(extra.x_train.astype(np.float32) / 255, config.extra_repeat, axis=0)
         x = np.concatenate([x, x_extra])
-        y = np.concatenate([y, np.repeat(extra.y_train.astype(y.dtype), args.extra_repeat)])
+        y = np.concatenate([y, np.repeat(extra.y_train.astype(y.dtype), config.extra_repeat)])
     # Mixed, so that a validation share (the first --val-split) holds every source.
-    order = np.random.default_rng(args.seed).permutation(len(x))
+    order = np.random.default_rng(config.seed).permutation(len(x))
     counts = {
         "train_digits": len(x_train),
         "train_drawn_digits": len(x_drawn),
@@ -202,28 +185,28 @@ def prepare_digits(args: argparse.Namespace, mnist: Mnist) -> Data:
         y_test=y_test,
         sets=heldout,
         counts=counts,
-        provenance={**mnist.provenance, "fashion_mnist": load_fashion(args.fashion_dir).provenance},
+        provenance={**mnist.provenance, "fashion_mnist": load_fashion(config.fashion_dir).provenance},
         extra=extra,
     )
 
 
-def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
+def evaluate_digits(config: Config, data: Data, litert: Predictor, out: Path) -> Evaluation:
     """Digits as the service reads them (a rejected digit is an error) on MNIST's test
     set, USPS and Semeion; rejection of each held-out kind of non-digit."""
-    photographed = QUICK_HELDOUT if args.quick else PAPER_IMAGES
-    digits = digit_sets(data.x_test, data.y_test, args.usps, args.semeion, photographed)
+    photographed = QUICK_HELDOUT if config.quick else PAPER_IMAGES
+    digits = digit_sets(data.x_test, data.y_test, config.usps, config.semeion, photographed)
     outputs = predicted(litert, digits)
-    results = evaluate(litert, digits, data.sets, args.threshold, outputs)
-    calibration = calibrate_sure(outputs, digits, args.threshold)
+    results = evaluate(litert, digits, data.sets, config.threshold, outputs)
+    calibration = calibrate_sure(outputs, digits, config.threshold)
     results["sure"] = calibration["figures"]
     scores = results.pop("scores")
     mnist = results["mnist_test"]
     plot_confusion(
         mnist["confusion"], out / "confusion_matrix.png", f"MNIST test set: {mnist['accuracy']:.2%} right"
     )
-    plot_scores(scores, DIGIT_SETS, args.threshold, out / "not_a_digit_scores.png")
+    plot_scores(scores, DIGIT_SETS, config.threshold, out / "not_a_digit_scores.png")
     not_a_digit = {
-        "threshold": args.threshold,
+        "threshold": config.threshold,
         "score": "the model's probability of 'not a digit' or 'several digits'; is_digit is false where "
         "it is >= threshold",
         "threshold_choice": "0.5: rejected when 'not a digit' is more probable than all ten digits "
@@ -237,7 +220,7 @@ def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out
             "fashion_classes": [label for c, label in enumerate(FASHION.labels) if c not in HELDOUT_FASHION],
             "numbers": "two or three MNIST training digits apart, touching or overlapping (class "
             "'several digits', which /read cuts)",
-            "handwritten": f"letters and doodles people wrote ({args.handwritten.name}: "
+            "handwritten": f"letters and doodles people wrote ({config.handwritten.name}: "
             f"training.handwritten), widened to MNIST's pen, but for the kinds "
             f"{', '.join(handwritten.HELDOUT_KINDS)}, the source {', '.join(handwritten.HELDOUT_SOURCES)} "
             f"and {handwritten.HELDOUT_SHARE:.0%} of every other kind",
@@ -247,27 +230,27 @@ def evaluate_digits(args: argparse.Namespace, data: Data, litert: Predictor, out
     return Evaluation(metrics=results, not_a_digit=not_a_digit, summary=summary(results))
 
 
-def load_clothes(args: argparse.Namespace) -> Mnist:
+def load_clothes(config: Config) -> Mnist:
     """Fashion-MNIST's IDX files from --fashion-dir where it exists, else Keras' download."""
-    if args.fashion_dir.is_dir():
-        return load_fashion(args.fashion_dir)
-    import keras
+    if config.fashion_dir.is_dir():
+        return load_fashion(config.fashion_dir)
+    from training.tf import keras
 
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
     except Exception as exc:  # the download's many failure types all mean the same here
         raise DataError(
-            f"no Fashion-MNIST folder {args.fashion_dir} and could not download it "
+            f"no Fashion-MNIST folder {config.fashion_dir} and could not download it "
             f"({type(exc).__name__}: {str(exc)[:120]}); apt-get install dataset-fashion-mnist, "
             "or pass --fashion-dir"
         ) from exc
     return Mnist(x_train, y_train, x_test, y_test, {"source": "keras.datasets.fashion_mnist.load_data()"})
 
 
-def prepare_clothes(args: argparse.Namespace, clothes: Mnist) -> Data:
+def prepare_clothes(config: Config, clothes: Mnist) -> Data:
     """Fashion-MNIST through the clothes preprocessing, which leaves its images as they are."""
     x_train, y_train, x_test, y_test = clothes.x_train, clothes.y_train, clothes.x_test, clothes.y_test
-    if args.quick:
+    if config.quick:
         x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
     print(f"preprocessing {len(x_train)} training and {len(x_test)} test images", flush=True)
@@ -295,7 +278,7 @@ def class_scores(labels: np.ndarray, read: np.ndarray, classes: int) -> dict:
     }
 
 
-def evaluate_clothes(args: argparse.Namespace, data: Data, litert: Predictor, out: Path) -> Evaluation:
+def evaluate_clothes(config: Config, data: Data, litert: Predictor, out: Path) -> Evaluation:
     """Accuracy on Fashion-MNIST's test set through the served preprocessing, and as published."""
     labels = FASHION.labels
     scores = class_scores(data.y_test, litert.predict(data.x_test).argmax(axis=1), len(labels))
@@ -325,24 +308,24 @@ STRIP_HELDOUT = 500  # held-out numbers of each set
 QUICK_STRIPS = 1000
 
 
-def load_numbers(args: argparse.Namespace) -> Mnist:
+def load_numbers(config: Config) -> Mnist:
     """MNIST, after checking that the handwritten non-digits are there."""
-    mnist = load_mnist(args.data_dir)
-    handwritten.load(args.handwritten)
+    mnist = load_mnist(config.data_dir)
+    handwritten.load(config.handwritten)
     return mnist
 
 
-def prepare_numbers(args: argparse.Namespace, mnist: Mnist) -> Data:
+def prepare_numbers(config: Config, mnist: Mnist) -> Data:
     """Numbers composed from MNIST's training digits and lines of handwritten letters and
     doodles (no digits), as strips; held out, numbers from MNIST's test digits (plain,
     touching, on paper) and lines of the held-out handwritten kinds."""
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(config.seed)
     n, n_not, n_heldout = (
         (QUICK_STRIPS, QUICK_STRIPS // 6, QUICK_HELDOUT)
-        if args.quick
+        if config.quick
         else (STRIP_NUMBERS, STRIP_NOT_NUMBERS, STRIP_HELDOUT)
     )
-    trained, kept_apart = handwritten.split(handwritten.load(args.handwritten), args.seed)
+    trained, kept_apart = handwritten.split(handwritten.load(config.handwritten), config.seed)
     print(f"composing {n} numbers and {n_not} lines of letters and doodles", flush=True)
     written = strips.numbers(mnist.x_train, mnist.y_train, n, rng, on_paper=STRIP_PAPER)
     words = strips.not_numbers(trained.images, n_not, rng, on_paper=STRIP_PAPER)
@@ -373,7 +356,7 @@ def prepare_numbers(args: argparse.Namespace, mnist: Mnist) -> Data:
     )
 
 
-def evaluate_strips(args: argparse.Namespace, data: Data, reader: Predictor, out: Path) -> Evaluation:
+def evaluate_strips(config: Config, data: Data, reader: Predictor, out: Path) -> Evaluation:
     """Numbers read exactly by the exported reader, on each held-out set."""
     assert isinstance(reader, NumberReader)
     sets = {"mnist_test:close": strips.Strips(data.x_test, data.y_test), **data.sets}
@@ -409,8 +392,6 @@ RECIPES = {
             architecture="cnn",
             out=Path("models"),
             epochs=16,
-            build=later("model", "cnn"),
-            augment=later("augment", "augmenter"),
             stretched=0.2,
             load=load_digits,
             prepare=prepare_digits,
@@ -425,8 +406,6 @@ RECIPES = {
             architecture=f"dense: one hidden layer of {DENSE_UNITS} ReLU units",
             out=Path("models/dense"),
             epochs=24,
-            build=later("model", "dense", DENSE_UNITS),
-            augment=later("augment", "augmenter"),
             stretched=0.2,
             load=load_digits,
             prepare=prepare_digits,
@@ -441,13 +420,9 @@ RECIPES = {
             architecture=f"convolutions to one row of {STEPS} columns, 1-D convolutions across them, CTC",
             out=Path("models/numbers"),
             epochs=10,
-            build=later("model", "strip_reader"),
-            augment=None,
             load=load_numbers,
             prepare=prepare_numbers,
             evaluate=evaluate_strips,
-            loss=later("model", "ctc_loss"),
-            wrap=later("model", "with_softmax"),
             predictor=NumberReader,
             output_meaning=f"for each of {STEPS} columns of 4 px, the probabilities of no digit (CTC's blank) "
             "then of 0-9",
@@ -460,10 +435,7 @@ RECIPES = {
             architecture="cnn, reading the image and its mirror image (averaged)",
             out=Path("models/fashion"),
             epochs=15,
-            build=later("model", "fashion_cnn"),
-            augment=later("augment", "clothes_augmenter"),
             label_smoothing=0.1,
-            wrap=later("model", "with_mirror"),
             load=load_clothes,
             prepare=prepare_clothes,
             evaluate=evaluate_clothes,

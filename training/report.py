@@ -1,8 +1,7 @@
-"""What describes a trained model beside its card: the library versions and the plots."""
+"""The plots that describe a trained model beside its card."""
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 import matplotlib
@@ -10,20 +9,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
-
-
-def versions() -> dict[str, str]:
-    import keras
-    import PIL
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "pillow": PIL.__version__,
-    }
 
 
 def plot_history(history: dict[str, list[float]], path: Path) -> None:
