@@ -13,7 +13,7 @@ TRAIN_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-liberation2 font
 TEST_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lock serve-deps test-deps test-packages train-data train train-fashion train-dense train-numbers evaluate benchmark docker clean
+.PHONY: run test lock serve-deps test-deps test-packages js-deps js train-data train train-fashion train-dense train-numbers evaluate benchmark docker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,19 @@ test-packages:
 	@dpkg -s $(TEST_PACKAGES) >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_PACKAGES); }
 
-test: test-deps train-data test-packages
+# The page's JavaScript: TypeScript (its check) and axe-core (the browser tests') at the
+# versions of package-lock.json, in node_modules/; npm ci runs again only when the lock changed.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+js-deps: node_modules/.package-lock.json
+
+# Its modules against their JSDoc types (tsc) and parsed by Node, and its tests (node --test).
+js: js-deps
+	npm run --silent check
+	npm test --silent
+
+test: test-deps train-data test-packages js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -1,3 +1,4 @@
+// @ts-check
 // The comparison: a second model of the same task (the dense network beside the CNN)
 // reads every drawing too, when the switch is on; the page says what each of them says,
 // and shows the second one's bars beside the first's. Off by default; remembered.
@@ -44,7 +45,16 @@ const titled = (model, card) => ({ ...model, title: card?.title || model.title }
 export class Comparison {
   // models: every model served; cards(name): a model's card; onChange(on): switched.
   constructor({ control, toggle, label, summary, mainTitle, set, title, bars }, models, { cards, onChange }) {
-    Object.assign(this, { control, toggle, label, summary, mainTitle, set, title, bars, models, cards });
+    this.control = control;
+    this.toggle = toggle;
+    this.label = label;
+    this.summary = summary;
+    this.mainTitle = mainTitle;
+    this.set = set;
+    this.title = title;
+    this.bars = bars;
+    this.models = models;
+    this.cards = cards;
     this.model = null;      // the model of the mode
     this.available = null;  // the model it can be compared with, or null
     toggle.checked = remembered();

@@ -1,3 +1,4 @@
+// @ts-check
 // Correct it in one tap: under every reading of a digit model, "Wrong? It's …" with the
 // ten digits and "not a digit". A tap keeps the drawing the page sent to /read with what
 // it really is (a correction, for the profile), for the digit of a number chosen, and the
@@ -10,7 +11,13 @@ const LABELS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "not a digit"]
 export class Corrections {
   // profile: the Profile; ask: its Ask, in the row; onKept(): a correction was kept.
   constructor({ panel, title, choices, status }, { profile, ask, onKept }) {
-    Object.assign(this, { panel, title, choices, status, profile, ask, onKept });
+    this.panel = panel;
+    this.title = title;
+    this.choices = choices;
+    this.status = status;
+    this.profile = profile;
+    this.ask = ask;
+    this.onKept = onKept;
     this.shown = null;  // { reading, image, model, selected } of the reading on screen
     this.busy = false;
     choices.replaceChildren(...LABELS.map((label) => {

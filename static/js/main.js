@@ -1,3 +1,4 @@
+// @ts-check
 // digitpad: draw on the pad, and the service's reading appears as you draw: one digit,
 // or a number with a box over each digit; or, switched to clothes, a piece of clothing
 // read by the second model; or, compared, what a second digit model makes of it too.
@@ -17,9 +18,14 @@ import { Result } from "./result.js";
 import { Teach } from "./teach.js";
 import { Upload } from "./upload.js";
 
+/** @typedef {import("./reader.js").Model} Model */
+
+// A part of the page, by its id: what kind of element each is, templates/index.html says.
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
-// Every model the service has loaded, in its order: { name, task, task_title, title }.
+// Every model the service has loaded, in its order.
+/** @type {Model[]} */
 const models = JSON.parse($("app").dataset.models || "[]");
 
 const pad = new DrawingPad(
@@ -160,13 +166,14 @@ function showProblem(words) {
 
 // Another mode: its words, its model's bars, and what is on the pad read again by it.
 // Teach and its task's mode share a model: between them, the reading stays.
+/** @param {Model} model */
 async function useMode(model, readAgain = true) {
   modes.show(model);
   pad.setLabel(modes.padLabel(model));
   teach.use(modes.teaching);
   if (model === reader.model) return;
   reader.model = model;
-  if (model.task === "digits") inside.useModel(model);
+  if (model.can.look_inside) inside.useModel(model);
   comparison.useModel(model);
   result.reset();
   inside.clear();
@@ -179,5 +186,11 @@ async function useMode(model, readAgain = true) {
   if (readAgain) readPad();
 }
 
-useMode(modes.model || { name: null, task: "digits", task_title: "Digits", title: null }, false);
+// No model listed: the service's default model, taken for a digit model.
+/** @type {Model} */
+const DEFAULT = {
+  name: null, task: "digits", task_title: "Digits", title: null,
+  can: { reject: true, read_numbers: true, learn_personally: true, look_inside: true },
+};
+useMode(modes.model || DEFAULT, false);
 profile.refresh();  // what was kept, while learning is on

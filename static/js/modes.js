@@ -1,11 +1,13 @@
+// @ts-check
 // The mode switch: what the pad is for: reading digits or clothes, or teaching the digit
 // model a person's handwriting (Teach: the digit model reads the pad as in its own mode,
 // and the page asks for digits to keep). One radio button a mode, arrow keys between
 // them. Each mode's own words are in the page, marked data-for, and shown by the body's
-// data-mode (and data-teaching).
+// data-mode (and data-teaching); the parts for one of its model's abilities, marked
+// data-needs, by the body's data-can.
 
 export class ModeSwitch {
-  // models: every model served ({ name, task, task_title, title }); onChange(model):
+  // models: every model served ({ name, task, task_title, noun, title, can }); onChange(model):
   // the model of the mode chosen (the same model for Teach as for its task's mode).
   constructor(inputs, models, { onChange }) {
     this.inputs = inputs;
@@ -31,6 +33,7 @@ export class ModeSwitch {
 
   show(model) {
     document.body.dataset.mode = model.task;
+    document.body.dataset.can = Object.keys(model.can).filter((ability) => model.can[ability]).join(" ");
     document.body.toggleAttribute("data-teaching", this.teaching);
   }
 

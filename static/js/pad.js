@@ -1,5 +1,16 @@
+// @ts-check
 // The drawing pad: strokes drawn with mouse, finger or pen (pointer events), an uploaded
 // picture under them, undo and clear, and what the service is sent: the strokes, or a PNG.
+
+/**
+ * What the service is sent (see DrawingPad.image), and once shown, the uploaded picture.
+ * @typedef {object} Image
+ * @property {BodyInit} body
+ * @property {Record<string, string>} headers
+ * @property {HTMLCanvasElement | null} [canvas]
+ * @property {Promise<HTMLImageElement | null>} [ready]
+ * @property {HTMLImageElement | null} [picture]
+ */
 
 const EXPORT_SIZE = 280;   // px of the PNG sent to the service
 const PEN_WIDTH = 1 / 14;  // of the pad's side: a finger's width on a phone
@@ -19,7 +30,14 @@ export class DrawingPad {
   // onEdit: the drawing changed (a stroke ended, undo, clear); onMove: the pen moved
   // while drawing; onResize: the pad changed size (what lies over it must follow).
   constructor({ pad, wrap, hint, undoButton, clearButton }, { onEdit, onMove, onResize }) {
-    Object.assign(this, { pad, wrap, hint, undoButton, clearButton, onEdit, onMove, onResize });
+    this.pad = pad;
+    this.wrap = wrap;
+    this.hint = hint;
+    this.undoButton = undoButton;
+    this.clearButton = clearButton;
+    this.onEdit = onEdit;
+    this.onMove = onMove;
+    this.onResize = onResize;
     this.ctx = pad.getContext("2d");
     this.strokes = [];    // each a list of {x, y} in CSS pixels of the pad
     this.current = null;  // the stroke being drawn

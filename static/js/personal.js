@@ -1,3 +1,4 @@
+// @ts-check
 // Read with your handwriting: when the person's examples took part in an answer
 // (personal), a line under it says so, with the examples it is most like, as the model
 // saw them (28x28, light ink on dark).
@@ -5,7 +6,9 @@
 export class PersonalLine {
   // profile: the Profile, whose list of examples has their pictures.
   constructor({ line, examples }, { profile }) {
-    Object.assign(this, { line, examples, profile });
+    this.line = line;
+    this.examples = examples;
+    this.profile = profile;
     this.answer = null;  // the digit's answer shown: { personal, nearest }
     this.asked = false;  // the list asked again for an example it lacked
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // Whose handwriting: the "Learn my handwriting" switch, the profile it names, and the
 // examples kept for it (/examples). Off by default, and while off nothing is kept, asked
 // or sent: no id is made, no request goes to /examples, and readings carry no
@@ -43,7 +44,9 @@ export class Profile {
   // toggle: the switch's checkbox. onLearning(on): switched; onExamples(): the examples
   // kept changed (or were fetched).
   constructor({ toggle }, { onLearning, onExamples }) {
-    Object.assign(this, { toggle, onLearning, onExamples });
+    this.toggle = toggle;
+    this.onLearning = onLearning;
+    this.onExamples = onExamples;
     this.id = null;          // made when learning is first turned on
     this.examples = [];      // the profile's examples, oldest first (GET /examples)
     this.counts = {};        // how many of each label
@@ -151,7 +154,9 @@ export class Profile {
 // switch's sentence, and a button that turns it on and does what was asked.
 export class Ask {
   constructor({ box, button }, profile) {
-    Object.assign(this, { box, button, profile });
+    this.box = box;
+    this.button = button;
+    this.profile = profile;
     this.then = null;
     button.addEventListener("click", () => {
       const then = this.then;

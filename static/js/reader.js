@@ -1,12 +1,45 @@
-// The reader: everything the page asks the service. /read (the digits of a number) or
-// /predict (one answer; the clothes) for the model of the mode, the same for the model it
-// is compared with, /explain for a look inside, /model for a model's card, fetched once.
+// @ts-check
+// The reader: everything the page asks the service. /read (the digits of a number) for
+// the model of the mode where it can read numbers, else /predict (one answer; the
+// clothes), the same for the model it is compared with, /explain for a look inside, /model for a model's card, fetched once.
 // Readings carry the headers the profile asks for (its Digitpad-Profile while learning).
 // Drawing sends a request every LIVE_INTERVAL while the pen moves; answers can arrive out
 // of order, and only one newer than the answer on screen, for the model still reading, is
 // shown.
 
 import { UNREACHABLE, problemWords } from "./words.js";
+
+/**
+ * What a model can do beyond telling its classes apart (the page's list of models and
+ * GET /model: can): the page branches on these, never on a task's name.
+ * @typedef {object} Abilities
+ * @property {boolean} reject  says "not a digit" and "several digits" after its labels
+ * @property {boolean} read_numbers  /read cuts a drawing into its digits and reads the number
+ * @property {boolean} learn_personally  a person's examples adjust its answers (/examples)
+ * @property {boolean} look_inside  /explain shows what its layers do with a drawing
+ */
+
+/**
+ * A model the service serves, as the page lists them (#app's data-models).
+ * @typedef {object} Model
+ * @property {string | null} name  null: the service's default
+ * @property {string} task
+ * @property {string} task_title
+ * @property {string} [noun]
+ * @property {string | null} title
+ * @property {Abilities} can
+ */
+
+/**
+ * What the page uses of a model's card (GET /model).
+ * @typedef {object} Card
+ * @property {string[]} labels
+ * @property {string[]} [outputs]  the labels, then for a model that rejects "not a digit" and "several digits"
+ * @property {string} [title]
+ * @property {Abilities} [can]
+ */
+
+/** @typedef {import("./pad.js").Image} Image */
 
 const LIVE_INTERVAL = 150;  // ms between predictions while the pen moves
 
@@ -32,8 +65,14 @@ export class Reader {
   // partner(): the model compared with, or null; headers(): what a reading sends beside
   // its body (the profile's).
   constructor({ partner, headers = () => ({}), onSend, onAnswer, onPartner, onProblem }) {
-    Object.assign(this, { partner, headers, onSend, onAnswer, onPartner, onProblem });
-    this.model = null;    // the model reading the pad: { name (null: the default), task, title }
+    this.partner = partner;
+    this.headers = headers;
+    this.onSend = onSend;
+    this.onAnswer = onAnswer;
+    this.onPartner = onPartner;
+    this.onProblem = onProblem;
+    /** @type {Model | null} */
+    this.model = null;    // the model reading the pad
     this.cards = new Map();
     this.sent = 0;        // sequence number of the latest request
     this.shown = 0;       // sequence number of the answer on screen
@@ -79,7 +118,7 @@ export class Reader {
     this.inFlight = true;
     this.onSend(image, model);
     const started = performance.now();
-    const kind = model.task === "digits" ? "reading" : "class";
+    const kind = model.can.read_numbers ? "reading" : "class";
     const headers = this.headers();
     const main = post(endpoint(kind === "reading" ? "read" : "predict", model.name, { include_input: true }), image, undefined, headers);
     const other = partner ? this.#partner(partner, image, headers) : null;  // never rejects
@@ -109,11 +148,16 @@ export class Reader {
     }
   }
 
-  // The compared model's answer, read as the mode's model reads (/read for digits, a
-  // number too); a problem in words.
+  // The compared model's answer, read as the mode's model reads (/read where it reads
+  // numbers); a problem in words.
+  /**
+   * @param {Model} model
+   * @param {Image} image
+   * @param {Record<string, string>} headers
+   */
   async #partner(model, image, headers) {
     try {
-      const { ok, status, body } = await post(endpoint(model.task === "digits" ? "read" : "predict", model.name), image, undefined, headers);
+      const { ok, status, body } = await post(endpoint(model.can.read_numbers ? "read" : "predict", model.name), image, undefined, headers);
       if (!ok) return { model, problem: problemWords(status, body) };
       return { model, card: await this.card(model.name).catch(() => null), result: body };
     } catch (error) {
@@ -122,6 +166,11 @@ export class Reader {
   }
 
   // A look inside (/explain): every layer's outputs for one digit; null once aborted.
+  /**
+   * @param {Model} model
+   * @param {Image} image
+   * @param {AbortSignal} signal
+   */
   async explain(model, image, signal) {
     try {
       return await post(endpoint("explain", model.name), image, signal);

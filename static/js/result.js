@@ -1,3 +1,4 @@
+// @ts-check
 // The result: the answer in a line of words and a big digit (or number, or name), the
 // bars of its probabilities, the 28x28 image the model saw, and over the pad a box per
 // digit of a number: choosing a digit, by its box's tag or by its character in the big
@@ -12,7 +13,7 @@ export function buildBars(list, card, model) {
     const bar = document.createElement("li");
     bar.className = "bar";
     bar.dataset.index = String(index);
-    if (card.task === "digits") bar.dataset.digit = label;
+    if (card.can?.reject) bar.dataset.digit = label;  // a model that says "not a digit" reads digits
     bar.innerHTML = '<span class="bar-label"></span><span class="bar-track"><span class="bar-fill"></span></span>' +
       '<span class="bar-value">\u2013</span>';
     bar.querySelector(".bar-label").textContent = label;
@@ -51,7 +52,17 @@ function tag(label) {
 export class Result {
   // onSelect(index): a digit of a number was chosen.
   constructor({ answer, prediction, summary, guess, timing, error, detail, bars, boxes, seen }, { onSelect }) {
-    Object.assign(this, { answer, prediction, summary, guess, timing, error, detail, bars, boxes, seen, onSelect });
+    this.answer = answer;
+    this.prediction = prediction;
+    this.summary = summary;
+    this.guess = guess;
+    this.timing = timing;
+    this.error = error;
+    this.detail = detail;
+    this.bars = bars;
+    this.boxes = boxes;
+    this.seen = seen;
+    this.onSelect = onSelect;
     this.reading = null;   // the latest answer of /read
     this.image = null;     // what it answered: the image sent
     this.selected = 0;     // which of its digits the bars and the 28x28 view show

@@ -1,3 +1,4 @@
+// @ts-check
 // Teach mode: the page asks for a digit ("Draw a 7"), one after the other through the
 // ten, as Quick, Draw! asks for words; Keep keeps the drawing as that digit (an example,
 // for the profile), clears the pad and asks for the next; Skip asks for the next without
@@ -18,10 +19,22 @@ export class Teach {
     { panel, prompt, hintDigit, keepButton, skipButton, status, learnt, learntNote, forgetButton },
     { profile, ask, model, image, isEmpty, onKept, onForgotten },
   ) {
-    Object.assign(this, {
-      panel, prompt, hintDigit, keepButton, skipButton, status, learnt, learntNote, forgetButton,
-      profile, ask, model, image, isEmpty, onKept, onForgotten,
-    });
+    this.panel = panel;
+    this.prompt = prompt;
+    this.hintDigit = hintDigit;
+    this.keepButton = keepButton;
+    this.skipButton = skipButton;
+    this.status = status;
+    this.learnt = learnt;
+    this.learntNote = learntNote;
+    this.forgetButton = forgetButton;
+    this.profile = profile;
+    this.ask = ask;
+    this.model = model;
+    this.image = image;
+    this.isEmpty = isEmpty;
+    this.onKept = onKept;
+    this.onForgotten = onForgotten;
     this.on = false;
     this.asked = 0;  // the digit asked for, an index of DIGITS
     this.busy = false;

@@ -1,3 +1,4 @@
+// @ts-check
 // Upload: an image from the file picker, dropped on the pad, or pasted anywhere.
 
 import { NOT_AN_IMAGE } from "./words.js";

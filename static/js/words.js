@@ -1,3 +1,4 @@
+// @ts-check
 // The page's plain words: percentages, articles, model names, and what the service's
 // problems mean to someone drawing.
 
