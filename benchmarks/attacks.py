@@ -218,7 +218,7 @@ def main() -> int:
         json.dumps(
             {
                 "note": "full disks, a killed master and corrupt models are replayed by the tests "
-                "(tests/test_metrics.py, tests/test_serve.py, tests/test_hardening.py)"
+                "(tests/web/test_metrics.py, tests/cli/test_serve.py, tests/web/test_hardening.py)"
             }
         )
     )

@@ -1,6 +1,6 @@
 """Records the PNG the drawing page sends for a 7 drawn with the mouse (the serving
 benchmark's input, so that it measures what a browser really sends), and for a few
-numbers (the fixtures of tests/test_read.py).
+numbers (the fixtures of tests/web/test_read.py).
 
     python -m benchmarks.canvas_capture     # rewrites benchmarks/canvas-seven.png and tests/fixtures/numbers/
 

@@ -63,7 +63,7 @@ def test_large_phone_photo_style_jpeg(client):
     assert post_raw(client, encode(photo, "JPEG", quality=85), "image/jpeg").json()["digit"] == 4
 
 
-# Bad images and bodies, and what every route that reads an image answers (tests/test_explain.py too).
+# Bad images and bodies, and what every route that reads an image answers (tests/core/test_explain.py too).
 BAD_INPUTS = [
     (
         {"content": b"garbage", "headers": {"content-type": "image/png"}},

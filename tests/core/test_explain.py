@@ -20,7 +20,7 @@ from app.web.main import create_app
 from support.drawing import draw, encode
 from support.paths import MNIST_DIR, ROOT, needs_mnist
 from support.servers import CANVAS
-from tests.test_api import BAD_INPUTS
+from tests.web.test_api import BAD_INPUTS
 from training.data import load_mnist
 
 MODELS = ROOT / "models"

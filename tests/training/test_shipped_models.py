@@ -42,6 +42,7 @@ def test_litert_export_matches_keras_on_the_whole_test_set(test_inputs, folder):
 
 
 @needs_mnist()
+@pytest.mark.evaluation
 def test_evaluate_command_reproduces_the_model_card(capsys):
     """The served CNN's card (the dense network's is written by the same command)."""
     folder = MODELS

@@ -15,17 +15,22 @@ from app.core.classifier import Classifier
 from app.settings import Settings
 from app.web.main import create_app
 
-# Schemathesis runs the app's lifespan once per operation: the models are loaded once, here.
-SETTINGS = Settings()
-app = create_app(
-    SETTINGS, [Classifier.load(name, folder) for name, folder in SETTINGS.model_folders().items()]
-)
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+# The schema, from an app that is made and never started: collecting the tests loads no model.
+schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def app():
+    # Schemathesis runs the app's lifespan for every call: the models are loaded once, here.
+    settings = Settings()
+    return create_app(
+        settings, [Classifier.load(name, folder) for name, folder in settings.model_folders().items()]
+    )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @schema.parametrize()
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
-def test_any_request_gets_a_documented_answer(case):
-    case.call_and_validate(checks=CHECKS)
+def test_any_request_gets_a_documented_answer(case, app):
+    case.call_and_validate(app=app, checks=CHECKS)

@@ -11,7 +11,7 @@ import yaml
 from app.core.card import ModelCard, NumberMetrics, NumberScores
 from training.hub_card import FOLDERS, hub_readme, main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = [ROOT / folder for folder in FOLDERS if (ROOT / folder / "model_card.json").is_file()]
 REQUIRED = {"license", "library_name", "tags", "datasets", "metrics", "model-index"}
 

@@ -11,7 +11,7 @@ from types import ModuleType
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "from-tutorial-to-service.ipynb"
 TIMEOUT_S = 600  # the whole run; it takes about a minute on 2 cores
 

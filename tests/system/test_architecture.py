@@ -68,7 +68,7 @@ def offending(folder: Path, forbidden: tuple[str, ...]) -> list[str]:
 def test_the_rule_sees_a_forbidden_import(tmp_path):
     (tmp_path / "bad.py").write_text("from fastapi import Request\nimport app.web.main\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tests.test_architecture.ROOT", tmp_path)
+        patch.setattr("tests.system.test_architecture.ROOT", tmp_path)
         assert offending(tmp_path, WEB) == ["bad.py: app.web.main", "bad.py: fastapi"]
 
 
@@ -89,7 +89,7 @@ def test_the_layers_rule_sees_an_upward_import(tmp_path):
     (tmp_path / "app" / "store").mkdir(parents=True)
     (tmp_path / "app" / "store" / "cache.py").write_text("from app.serving.registry import Registry\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("tests.test_architecture.ROOT", tmp_path)
+        patch.setattr("tests.system.test_architecture.ROOT", tmp_path)
         assert offending(layer_path("app.store"), LAYERS[2:]) == ["app/store/cache.py: app.serving.registry"]
 
 
