@@ -14,10 +14,10 @@ from app.core.limits import Limits
 from app.store import Store
 from app.store.database import Database
 from app.store.examples import Caps, Examples
-from app.store.versions import Versions
+from app.store.versions import CARD, Versions
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MODEL = "digits"  # the digit model, in model_dir itself; the others in sub-folders
+DEFAULT_MODEL = "digits"
 # Each worker holds its models (~190 MB): more cores than this are for more processes or pods.
 MAX_WORKERS = 4
 
@@ -33,13 +33,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITPAD_", protected_namespaces=())
 
     model_dir: Path = Field(
-        ROOT / "models", description="the digit model's folder; the others are in sub-folders"
+        ROOT / "models",
+        description="the models' folder: each in a sub-folder of its name (`digits/`, `fashion/`, ...)",
     )
     models: Annotated[list[str], NoDecode] = Field(
         ["digits", "fashion", "dense"],
-        description="the models to serve, comma-separated: digits (the CNN, in model_dir), and others each in "
-        "model_dir/<name> (fashion: clothes, Fashion-MNIST; dense: the dense network, for comparison); the first "
-        "is the default of ?model=",
+        description="the models to serve, comma-separated, each in model_dir/<name>: digits (the CNN), fashion "
+        "(clothes, Fashion-MNIST), dense (the dense network, for comparison); the first is the default of ?model=",
     )
     backend: Literal["litert", "keras"] = "litert"
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted")
@@ -166,7 +166,11 @@ class Settings(BaseSettings):
         return names
 
     def model_folder(self, name: str) -> Path:
-        return self.model_dir if name == DEFAULT_MODEL else self.model_dir / name
+        folder = self.model_dir / name
+        # Until the next release: the digit model's files in model_dir itself, as before.
+        if name == DEFAULT_MODEL and not (folder / CARD).is_file() and (self.model_dir / CARD).is_file():
+            return self.model_dir
+        return folder
 
     def model_folders(self) -> dict[str, Path]:
         return {name: self.model_folder(name) for name in self.models}

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         data,
         str(bin_ / "digitpad-train"),
         "--init-from",
-        str(ROOT / "models"),
+        str(ROOT / "models" / "digits"),
         "--extra-data",
         str(export),
         "--epochs",
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         after, versions = read_accuracy(client, [pngs[i] for i in rest], labels[rest])
         mnist_after, _ = read_accuracy(client, mnist_pngs, mnist.y_test)
     step("read the other half and MNIST test with the version served", now)
-    shipped = json.loads((ROOT / "models" / "model_card.json").read_text())["metrics"]
+    shipped = json.loads((ROOT / "models" / "digits" / "model_card.json").read_text())["metrics"]
     print(
         f"served {sorted(versions)}: the other half of Semeion {before:.2%} -> {after:.2%}; MNIST test through "
         f"/read {mnist_after:.2%} (card: {shipped['mnist_test']['accuracy']:.2%} -> "

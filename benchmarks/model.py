@@ -33,23 +33,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--models", type=Path, default=ROOT / "models")
+    parser.add_argument("--models", type=Path, default=ROOT / "models" / "digits")
     parser.add_argument("--data-dir", type=Path, default=evaluate.SHARED_DATA / "mnist")
     args = parser.parse_args(argv)
 
-    litert = LiteRTPredictor(args.models / "digitpad.tflite")
+    litert = LiteRTPredictor(args.models / "digits.tflite")
     assert (
-        evaluate.main(["--model", str(args.models / "digitpad.tflite"), "--data-dir", str(args.data_dir)])
-        == 0
+        evaluate.main(["--model", str(args.models / "digits.tflite"), "--data-dir", str(args.data_dir)]) == 0
     )
 
     canvas = CANVAS.read_bytes()  # what the page sends
     image = decode(canvas, Limits(max_pixels=10**8))
     x = to_model_input(image)
-    keras_model = KerasPredictor(args.models / "digitpad.keras")
+    keras_model = KerasPredictor(args.models / "digits.keras")
     import keras
 
-    plain = keras.saving.load_model(args.models / "digitpad.keras", compile=False)
+    plain = keras.saving.load_model(args.models / "digits.keras", compile=False)
     batch = x[None, ..., None]
     print("\n| step, one 280x280 canvas PNG | ms |\n|---|---|")
     for name, function, number in [

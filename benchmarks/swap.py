@@ -26,7 +26,7 @@ from support.loadgen import build_request, run
 from support.paths import ROOT
 from support.servers import CANVAS, running_server
 
-MODELS = ROOT / "models"
+MODELS = ROOT / "models" / "digits"
 
 
 def load(port: int, seconds: float, versions: Counter) -> tuple[list[float], Counter]:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             Database(f"sqlite:///{data / 'digitpad.db'}"), data / "models", {"digits": MODELS}
         )
         shipped = versions.shipped_card("digits").version
-        dense = versions.add("digits", MODELS / "dense").version
+        dense = versions.add("digits", MODELS.parent / "dense").version
         calm: Counter = Counter()
         before, statuses = load(server.port, args.seconds, calm)
         print(f"without swaps: {len(before)} requests, {dict(statuses)}, versions {dict(calm)}")

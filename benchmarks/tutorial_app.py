@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import FastAPI, File, UploadFile
 from PIL import Image, ImageOps
 
-model = keras.saving.load_model(os.environ.get("DIGITPAD_MODEL", "models/digitpad.keras"))
+model = keras.saving.load_model(os.environ.get("DIGITPAD_MODEL", "models/digits/digits.keras"))
 app = FastAPI()
 
 

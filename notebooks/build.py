@@ -144,7 +144,7 @@ cnn_history = cnn_model.fit(x_train, y_train, epochs=EPOCHS, validation_split=0.
 
 Loss and accuracy on the training images and on the 10% held out for validation, after each
 epoch. Validation close to training means the network is not just memorising; with two epochs
-there are only two points each (the shipped models' curves are `models/learning_curves.png`). The
+there are only two points each (the shipped models' curves are `models/digits/learning_curves.png`). The
 CNN's first validation point is poor for the reason in step 5: its batch normalisation averages
 had not settled yet.""",
     ),
@@ -244,7 +244,7 @@ The service does not run TensorFlow: it runs a LiteRT (formerly TensorFlow Lite)
 small `ai-edge-litert` interpreter. Keras writes one with `model.export(path, format="litert")`.
 `app.core.inference.LiteRTPredictor` is what the service reads it with; it takes
 `to_model_input`'s output, so this is the service's whole path for one drawing. The shipped
-model, `models/digitpad.tflite`, reads the same drawing beside it, with its "not a digit" score
+model, `models/digits/digits.tflite`, reads the same drawing beside it, with its "not a digit" score
 and the card's threshold.""",
     ),
     (
@@ -256,10 +256,10 @@ path = Path(tempfile.mkdtemp()) / "notebook_cnn.tflite"
 cnn_model.export(str(path), format="litert", verbose=False)
 print(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
 
-card = ModelCard.read(Path("models/model_card.json"))
+card = ModelCard.read(Path("models/digits/model_card.json"))
 for name, predictor in (
     ("this notebook's CNN", LiteRTPredictor(path)),
-    ("shipped", LiteRTPredictor(Path("models/digitpad.tflite"))),
+    ("shipped", LiteRTPredictor(Path("models/digits/digits.tflite"))),
 ):
     digits, not_digit, is_digit = read_digits(predictor.predict(centred), card.not_a_digit.threshold)
     print(f"{name}: read {digits[0].argmax()} ({digits[0].max():.3f}), not-a-digit score {not_digit[0]:.3f}")""",
@@ -297,7 +297,7 @@ The README's API section has the other routes; `GET /model` is the served model'
 
 - `make train` trains the shipped CNN (all of MNIST, non-digits, digits on paper, many epochs)
   and writes `models/`; `make train-dense` the dense network into `models/dense/`.
-- `models/model_card.json` (and `models/README.md`) hold the shipped model's figures on MNIST,
+- `models/digits/model_card.json` (and `models/digits/README.md`) hold the shipped model's figures on MNIST,
   USPS and Semeion and how often it rejects what is not a digit.
 - [docs/training.md](../docs/training.md) explains the recipes and the one training loop.""",
     ),

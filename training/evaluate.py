@@ -3,7 +3,7 @@ preprocessing (MNIST's official test set, USPS, Semeion), each one rejected as
 "not a digit" counted as an error; and the rejection rate on each held-out kind
 of non-digit (fonts, doodles and clothes never trained on, numbers of test digits).
 
-    python -m training.evaluate --model models/digitpad.tflite --data-dir ../shared/data/mnist
+    python -m training.evaluate --model models/digits/digits.tflite --data-dir ../shared/data/mnist
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         type=Path,
-        default=Path("models/digitpad.tflite"),
+        default=Path("models/digits/digits.tflite"),
         help="a .keras or .tflite model (default: %(default)s)",
     )
     parser.add_argument(

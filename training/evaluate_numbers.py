@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models",
         type=Path,
-        default=Path("models"),
+        default=Path("models/digits"),
         help="folder of a digit model and its card (default: %(default)s)",
     )
     parser.add_argument(

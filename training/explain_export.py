@@ -1,10 +1,10 @@
 """Exports a network's every layer for /explain: a LiteRT model with one output per
-layer (<card name>_layers.tflite: digitpad_layers.tflite, dense_layers.tflite), checked
+layer (<card name>_layers.tflite: digits_layers.tflite, dense_layers.tflite), checked
 against Keras' intermediate outputs to 1e-4, and the layers' list (name, kind, shape,
 parameters) for the model card. The training loop calls export_layers after its main
 export; for a model already trained:
 
-    python -m training.explain_export --model-dir models --data-dir ../shared/data/mnist
+    python -m training.explain_export --model-dir models/digits --data-dir ../shared/data/mnist
 
 writes the layers model beside the card's <name>.keras and adds the layers, and the new
 file's hash, to the folder's model_card.json. The served model itself is left as it is.
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--model-dir",
         type=Path,
-        default=Path("models"),
+        default=Path("models/digits"),
         help="folder with model_card.json and the <name>.keras it names (default: %(default)s)",
     )
     p.add_argument(

@@ -18,7 +18,7 @@ from app.core.card import ClassifierMetrics, DigitScores, Metrics, ModelCard, Nu
 from app.core.tasks import NOT_A_DIGIT_LABELS
 
 # The folders training writes (training.recipes), and the Hub's ids of their data sets.
-FOLDERS = (Path("models"), Path("models/dense"), Path("models/fashion"), Path("models/numbers"))
+FOLDERS = (Path("models/digits"), Path("models/dense"), Path("models/fashion"), Path("models/numbers"))
 DIGIT_SETS = {  # the card's key: its name in words, and its type on the Hub
     "mnist_test": ("MNIST test", "mnist"),
     "usps": ("USPS", "usps"),
@@ -68,13 +68,8 @@ def _yaml(value: Yaml, indent: int = 0) -> list[str]:
     return lines
 
 
-def _served(card: ModelCard) -> str:
-    """Its name in ?model= (the digit CNN's files are digitpad.*, its name digits)."""
-    return "digits" if card.name == "digitpad" else card.name
-
-
 def _folder(card: ModelCard) -> str:
-    return "models" if card.name == "digitpad" else f"models/{card.name}"
+    return f"models/{card.name}"
 
 
 def _percent(share: float) -> str:
@@ -136,7 +131,7 @@ def front_matter(card: ModelCard) -> Yaml:
         "tags": tags,
         "datasets": ["fashion_mnist"] if fashion else ["mnist"],
         "metrics": ["accuracy"],
-        "model-index": [{"name": f"digitpad-{_served(card)}", "results": _results(card)}],
+        "model-index": [{"name": f"digitpad-{card.name}", "results": _results(card)}],
     }
 
 
@@ -245,7 +240,7 @@ def _usage(card: ModelCard) -> list[str]:
         "Served by digitpad (`make run`):",
         "",
         "```sh",
-        f"curl -F file=@image.png 'http://127.0.0.1:8000/predict?model={_served(card)}'",
+        f"curl -F file=@image.png 'http://127.0.0.1:8000/predict?model={card.name}'",
         "```",
         "",
         "From Python, with the service's preprocessing (its input is not a raw resized image):",
@@ -280,9 +275,9 @@ def hub_readme(card: ModelCard) -> str:
         *_yaml(front_matter(card)),
         "---",
         "",
-        f"# digitpad-{_served(card)}: {card.title or card.architecture}",
+        f"# digitpad-{card.name}: {card.title or card.architecture}",
         "",
-        f"digitpad's `{_served(card)}` model ({card.architecture}, {card.parameters:,} parameters), trained with "
+        f"digitpad's `{card.name}` model ({card.architecture}, {card.parameters:,} parameters), trained with "
         f"Keras and served through LiteRT. Version `{card.version}`, made {card.created[:10]}. This file is "
         "written from `model_card.json` beside it (`python -m training.hub_card`): edit that, not this.",
         "",

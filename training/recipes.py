@@ -387,10 +387,10 @@ RECIPES = {
         Recipe(
             name="digits",
             task=DIGITS,
-            stem="digitpad",
+            stem="digits",
             title="CNN",
             architecture="cnn",
-            out=Path("models"),
+            out=Path("models/digits"),
             epochs=16,
             stretched=0.2,
             load=load_digits,

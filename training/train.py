@@ -5,7 +5,7 @@ its model card and its plots to the recipe's folder.
     digitpad-train --recipe dense --data-dir ../shared/data/mnist   # the dense network, into models/dense/
     digitpad-train --recipe fashion                                  # the clothes CNN, into models/fashion/
     digitpad-train --quick --out /tmp/try                            # a smoke test: poor figures by design
-    digitpad-train --init-from models --extra-data /tmp/export --epochs 2 --learning-rate 2e-4 \
+    digitpad-train --init-from models/digits --extra-data /tmp/export --epochs 2 --learning-rate 2e-4 \
         --data-dir ../shared/data/mnist --out /tmp/candidate             # fine-tuned on what people taught
 
 Every knob is a flag, its default and its help in the config below (the epochs and the

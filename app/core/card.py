@@ -1,4 +1,4 @@
-"""The model card (models/model_card.json): what training writes beside the model and
+"""The model card (models/<name>/model_card.json): what training writes beside the model and
 the service reads, validated, when it loads it."""
 
 from __future__ import annotations

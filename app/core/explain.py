@@ -2,7 +2,7 @@
 as small 8-bit grey images, and which pixels pushed the answer towards the winning
 digit and which against (occlusion sensitivity).
 
-Both come from LiteRT, without TensorFlow: the layers model (digitpad_layers.tflite,
+Both come from LiteRT, without TensorFlow: the layers model (digits_layers.tflite,
 written by training.explain_export from the served Keras model) gives every layer's
 output in one call, and the served model itself, given every occluded copy of the
 input as one batch, gives the attribution in one more."""

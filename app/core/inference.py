@@ -132,7 +132,7 @@ class KerasPredictor:
         return outputs.numpy(), hidden.numpy().reshape(len(outputs), -1)
 
 
-def load_predictor(backend: str, folder: Path, stem: str = "digitpad") -> Predictor:
+def load_predictor(backend: str, folder: Path, stem: str) -> Predictor:
     """The model in `folder`: <stem>.tflite (LiteRT) or <stem>.keras."""
     if backend == "litert":
         return LiteRTPredictor(folder / f"{stem}.tflite")

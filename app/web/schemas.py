@@ -190,7 +190,7 @@ class Abilities(BaseModel):
 
 
 class ModelInfo(ModelCard):
-    """The served model's card (models/model_card.json), and how the service runs it."""
+    """The served model's card (models/<name>/model_card.json), and how the service runs it."""
 
     backend: str
     can: Abilities

@@ -17,7 +17,7 @@ from app.core.inference import LiteRTPredictor, read_digits
 from app.core.limits import Limits
 from app.core.tasks import DIGITS
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = Path(__file__).resolve().parents[2] / "models" / "digits"
 
 
 class Answer(TypedDict):

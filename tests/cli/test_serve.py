@@ -146,9 +146,10 @@ def test_a_server_starts_again_at_once_on_the_port_it_served():
 
 @pytest.mark.parametrize("damage", [b"", b"TFL3 truncated"])
 def test_a_corrupt_model_file_stops_the_start_in_one_line(tmp_path, damage):
-    for name in ("model_card.json", "digitpad.tflite"):
-        (tmp_path / name).write_bytes((ROOT / "models" / name).read_bytes())
-    (tmp_path / "digitpad.tflite").write_bytes(damage)
+    (tmp_path / "digits").mkdir()
+    for name in ("model_card.json", "digits.tflite"):
+        (tmp_path / "digits" / name).write_bytes((ROOT / "models" / "digits" / name).read_bytes())
+    (tmp_path / "digits" / "digits.tflite").write_bytes(damage)
     result = serve(
         env={
             "DIGITPAD_MODEL_DIR": str(tmp_path),

@@ -23,8 +23,8 @@ from support.servers import CANVAS
 from tests.web.test_api import BAD_INPUTS
 from training.data import load_mnist
 
-MODELS = ROOT / "models"
-LAYERS_FILE = layers_file("digitpad")
+MODELS = ROOT / "models" / "digits"
+LAYERS_FILE = layers_file("digits")
 CARD = ModelCard.read(MODELS / "model_card.json")
 
 
@@ -80,7 +80,7 @@ def test_litert_layers_equal_keras_intermediate_outputs(mnist_test):
 
     from training.explain_export import max_difference
 
-    model = keras.saving.load_model(MODELS / "digitpad.keras", compile=False)
+    model = keras.saving.load_model(MODELS / "digits.keras", compile=False)
     drawn = DIGITS.inputs([draw(digit) for digit in (0, 4, 7)])
     images = np.concatenate([mnist_test[:8], drawn])
     assert max_difference(MODELS / LAYERS_FILE, model, images) < 1e-4
@@ -178,8 +178,9 @@ def test_decompression_bomb_is_413(client):
 def test_without_a_model_or_its_layers_model_the_service_says_so(tmp_path):
     with TestClient(create_app(Settings(model_dir=tmp_path))) as empty:
         assert post(empty).json() == {"detail": "model digits not loaded", "code": "model_not_loaded"}
-    for name in ("digitpad.tflite", "model_card.json"):
-        shutil.copy(MODELS / name, tmp_path / name)
+    (tmp_path / "digits").mkdir()
+    for name in ("digits.tflite", "model_card.json"):
+        shutil.copy(MODELS / name, tmp_path / "digits" / name)
     with TestClient(create_app(Settings(model_dir=tmp_path))) as no_layers:
         assert no_layers.post(
             "/predict", content=CANVAS.read_bytes(), headers={"content-type": "image/png"}
@@ -188,8 +189,8 @@ def test_without_a_model_or_its_layers_model_the_service_says_so(tmp_path):
         assert response.status_code == 503 and response.json()["code"] == "layers_model_not_loaded"
     card = json.loads((MODELS / "model_card.json").read_text())
     del card["layers"]  # a card from before /explain still loads
-    (tmp_path / "model_card.json").write_text(json.dumps(card))
-    shutil.copy(MODELS / LAYERS_FILE, tmp_path / LAYERS_FILE)
+    (tmp_path / "digits" / "model_card.json").write_text(json.dumps(card))
+    shutil.copy(MODELS / LAYERS_FILE, tmp_path / "digits" / LAYERS_FILE)
     with TestClient(create_app(Settings(model_dir=tmp_path))) as old_card:
         assert old_card.get("/model").json()["layers"] is None
         assert post(old_card).json()["code"] == "layers_model_not_loaded"

@@ -21,9 +21,9 @@ from support.drawing import draw, encode
 from support.paths import ROOT
 from support.servers import Server, running_server
 
-MODELS = ROOT / "models"
+MODELS = ROOT / "models" / "digits"
 SHIPPED = json.loads((MODELS / "model_card.json").read_text())["version"]
-DENSE = json.loads((MODELS / "dense" / "model_card.json").read_text())["version"]
+DENSE = json.loads((MODELS.parent / "dense" / "model_card.json").read_text())["version"]
 SEVEN = encode(draw(7))
 PNG = {"content-type": "image/png"}
 
@@ -69,12 +69,12 @@ def wait_for_version(url: str, version: str, timeout: float = 20) -> None:
 
 
 def test_the_gate_refuses_a_worse_candidate_and_force_says_what_it_overrides(data):
-    assert models(data, "add", str(MODELS / "dense")).returncode == 0
+    assert models(data, "add", str(MODELS.parent / "dense")).returncode == 0
     refused = models(data, "promote", DENSE)
     assert refused.returncode == 1
     serving, candidate = (
         json.loads((folder / "model_card.json").read_text())["metrics"]["mnist_test"]["accuracy"]
-        for folder in (MODELS, MODELS / "dense")
+        for folder in (MODELS, MODELS.parent / "dense")
     )
     assert (
         f"| MNIST test | {serving:.2%} | {candidate:.2%} | at most 0.1 point worse | FAIL |" in refused.stdout
@@ -86,7 +86,7 @@ def test_the_gate_refuses_a_worse_candidate_and_force_says_what_it_overrides(dat
 
 
 def test_a_promotion_and_a_rollback_reach_every_worker_live_without_a_failed_request(data, server):
-    assert models(data, "add", str(MODELS / "dense")).returncode == 0
+    assert models(data, "add", str(MODELS.parent / "dense")).returncode == 0
     answers: list[tuple[int, str | None]] = []
     stop = threading.Event()
 
@@ -120,7 +120,9 @@ def test_a_promotion_and_a_rollback_reach_every_worker_live_without_a_failed_req
 
 def test_a_version_that_will_not_load_is_refused_and_the_old_one_keeps_serving(data, server, tmp_path):
     broken = tmp_path / "broken"
-    shutil.copytree(MODELS / "dense", broken, ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv"))
+    shutil.copytree(
+        MODELS.parent / "dense", broken, ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv")
+    )
     card = json.loads((broken / "model_card.json").read_text())
     card["version"] = "broken000001"
     (broken / "model_card.json").write_text(json.dumps(card))
@@ -157,7 +159,7 @@ def _follower(data: Path, every: float = 60.0):
 
 def test_a_fetched_version_is_unpacked_outside_the_data_folder(data):
     _, versions = _follower(data)
-    versions.add("digits", MODELS / "dense")
+    versions.add("digits", MODELS.parent / "dense")
     folder = versions.folder("digits", DENSE)
     assert (folder / "model_card.json").is_file()
     assert data not in folder.parents and not (data / "models").exists()
@@ -178,7 +180,7 @@ def test_a_version_refused_for_a_passing_reason_is_tried_again_at_the_next_poll(
         return load(name, version)
 
     monkeypatch.setattr(follower, "load", flaky)
-    versions.add("digits", MODELS / "dense")
+    versions.add("digits", MODELS.parent / "dense")
     follower.check()
     assert follower.registry.versions()["digits"] == SHIPPED
     follower.check()
@@ -204,7 +206,9 @@ def test_a_version_not_found_is_asked_for_again_only_after_a_poll_interval(data,
 def _variant(tmp_path: Path, version: str, network: Path | None = None) -> Path:
     """The dense model's folder as a new version, its network replaced by `network`."""
     folder = tmp_path / "variant"
-    shutil.copytree(MODELS / "dense", folder, ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv"))
+    shutil.copytree(
+        MODELS.parent / "dense", folder, ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv")
+    )
     card = json.loads((folder / "model_card.json").read_text())
     card["version"] = version
     (folder / "model_card.json").write_text(json.dumps(card))
@@ -214,7 +218,7 @@ def _variant(tmp_path: Path, version: str, network: Path | None = None) -> Path:
 
 
 def test_a_network_whose_outputs_are_not_its_cards_is_not_kept(data, tmp_path):
-    clothes = _variant(tmp_path, "clothes00001", MODELS / "fashion" / "fashion.tflite")  # 10 outputs
+    clothes = _variant(tmp_path, "clothes00001", MODELS.parent / "fashion" / "fashion.tflite")  # 10 outputs
     refused = models(data, "add", str(clothes))
     assert refused.returncode == 2 and "10 outputs" in refused.stderr and "12" in refused.stderr
     assert "clothes00001" not in models(data, "list").stdout

@@ -66,7 +66,7 @@ def test_image_is_small_non_root_and_holds_no_tests_or_training(image):
     )
     assert docker("run", "--rm", "--network", "host", image, "id", "-un") == "digitpad"
     assert "tests" not in listing.split() and "training" not in listing.split()
-    assert "digitpad.tflite" in listing and "tensorflow" not in listing.lower()
+    assert "digits.tflite" in listing and "tensorflow" not in listing.lower()
 
 
 def test_container_serves_the_page_and_reads_a_digit_and_a_number(image):

@@ -141,7 +141,9 @@ def test_the_peers_reader_answers_as_the_service_does(monkeypatch: pytest.Monkey
     from digit_reader import DigitReader
 
     answer = DigitReader().read(CANVAS_PNG)
-    service = Classifier.load("digits", ROOT / "models").classify_image(decode(CANVAS_PNG, Limits()))
+    service = Classifier.load("digits", ROOT / "models" / "digits").classify_image(
+        decode(CANVAS_PNG, Limits())
+    )
     assert answer["digit"] == service.digit == 7
     assert answer["is_digit"] == service.is_digit
     np.testing.assert_allclose(answer["probabilities"], service.probabilities, rtol=1e-6)

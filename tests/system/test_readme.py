@@ -214,7 +214,7 @@ def test_readme_names_every_flag_of_digitpad_serve():
 
 
 MODEL_FOLDERS = {
-    "digits": ROOT / "models",
+    "digits": ROOT / "models" / "digits",
     "fashion": ROOT / "models" / "fashion",
     "dense": ROOT / "models" / "dense",
 }

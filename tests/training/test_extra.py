@@ -67,7 +67,7 @@ def test_a_fine_tune_starts_from_the_served_weights_and_records_what_people_taug
         "training.train",
         "--quick",
         "--init-from",
-        str(ROOT / "models"),
+        str(ROOT / "models" / "digits"),
         "--only-head",
     ]
     command += ["--extra-data", str(export), "--data-dir", str(MNIST_DIR), "--out", str(out)]
@@ -77,7 +77,10 @@ def test_a_fine_tune_starts_from_the_served_weights_and_records_what_people_taug
     extra = card["data"]["extra"]
     assert extra["examples"] == 8 and extra["heldout"] == 2 and len(extra["heldout_ids"]) == 2
     assert set(extra["heldout_accuracy"]) == {"candidate", "start"}
-    assert card["training"]["init_from"] == str(ROOT / "models") and card["training"]["train_collected"] == 6
+    assert (
+        card["training"]["init_from"] == str(ROOT / "models" / "digits")
+        and card["training"]["train_collected"] == 6
+    )
     # From the served weights, one quick epoch keeps most of MNIST (from random: ~50%).
     assert card["metrics"]["mnist_test"]["accuracy"] > 0.9
     check = (
@@ -85,7 +88,13 @@ def test_a_fine_tune_starts_from_the_served_weights_and_records_what_people_taug
     )
     check += "print(*(bool(numpy.array_equal(x, y)) for x, y in zip(a.get_weights(), b.get_weights())))"
     same = subprocess.run(
-        [sys.executable, "-c", check, str(ROOT / "models" / "digitpad.keras"), str(out / "digitpad.keras")],
+        [
+            sys.executable,
+            "-c",
+            check,
+            str(ROOT / "models" / "digits" / "digits.keras"),
+            str(out / "digits.keras"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

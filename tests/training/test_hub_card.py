@@ -25,7 +25,7 @@ def front_matter(readme: str) -> dict:
 
 def test_the_served_models_are_there() -> None:
     assert {folder.relative_to(ROOT).as_posix() for folder in COMMITTED} >= {
-        "models",
+        "models/digits",
         "models/dense",
         "models/fashion",
     }
@@ -55,14 +55,14 @@ def test_readme_is_the_card(folder: Path) -> None:
 
 
 def test_figures_come_from_the_card() -> None:
-    card = ModelCard.read(ROOT / "models" / "model_card.json")
+    card = ModelCard.read(ROOT / "models" / "digits" / "model_card.json")
     (model,) = front_matter(hub_readme(card))["model-index"]
     mnist = next(result for result in model["results"] if result["dataset"]["type"] == "mnist")
     assert mnist["metrics"][0]["value"] == round(card.metrics.mnist_test.accuracy, 4)  # type: ignore[union-attr]
 
 
 def test_odd_strings_stay_valid_yaml() -> None:
-    card = ModelCard.read(ROOT / "models" / "model_card.json")
+    card = ModelCard.read(ROOT / "models" / "digits" / "model_card.json")
     odd = card.model_copy(update={"name": 'yes: "no" # not a comment\n- x'})
     (model,) = front_matter(hub_readme(odd))["model-index"]
     assert model["name"] == f"digitpad-{odd.name}"
@@ -70,7 +70,7 @@ def test_odd_strings_stay_valid_yaml() -> None:
 
 def test_a_strip_reader_card() -> None:
     # models/numbers is not always there: its card's kind of figures still makes a README.
-    card = ModelCard.read(ROOT / "models" / "model_card.json")
+    card = ModelCard.read(ROOT / "models" / "digits" / "model_card.json")
     numbers = card.model_copy(
         update={
             "name": "numbers",
@@ -87,7 +87,7 @@ def test_a_strip_reader_card() -> None:
 
 
 def test_command_rewrites_the_readme(tmp_path: Path) -> None:
-    (tmp_path / "model_card.json").write_text((ROOT / "models" / "model_card.json").read_text())
+    (tmp_path / "model_card.json").write_text((ROOT / "models" / "digits" / "model_card.json").read_text())
     assert main([str(tmp_path)]) == 0
-    assert (tmp_path / "README.md").read_text() == (ROOT / "models" / "README.md").read_text()
+    assert (tmp_path / "README.md").read_text() == (ROOT / "models" / "digits" / "README.md").read_text()
     assert main([str(tmp_path / "missing")]) == 2

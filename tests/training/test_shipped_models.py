@@ -14,8 +14,8 @@ from support.paths import MNIST_DIR, ROOT, needs_mnist
 from training import evaluate
 from training.data import load_mnist
 
-MODELS = ROOT / "models"
-DENSE = MODELS / "dense"
+MODELS = ROOT / "models" / "digits"
+DENSE = MODELS.parent / "dense"
 FOLDERS = [pytest.param(MODELS, id="cnn"), pytest.param(DENSE, id="dense")]
 PLOTS = ("history.csv", "learning_curves.png", "confusion_matrix.png", "not_a_digit_scores.png")
 
@@ -59,7 +59,7 @@ def test_evaluate_command_reproduces_the_model_card(capsys):
 
 
 def test_evaluate_command_refuses_a_model_that_rejects_nothing(capsys):
-    assert evaluate.main(["--model", str(MODELS / "fashion" / "fashion.tflite")]) == 2
+    assert evaluate.main(["--model", str(MODELS.parent / "fashion" / "fashion.tflite")]) == 2
     assert "not a digit model (its card's task is fashion)" in capsys.readouterr().err
 
 
@@ -93,7 +93,7 @@ def test_card_reports_the_shipped_figures():
     assert metrics["usps"]["images"] == 2007 and metrics["semeion"]["images"] == 1593
     assert CARD["litert_max_abs_difference"] < 1e-4
     assert CARD["data"]["files"]["train-images-idx3-ubyte.gz"]["count"] == 60000
-    for path in ("digitpad.keras", "digitpad.tflite", *PLOTS):
+    for path in ("digits.keras", "digits.tflite", *PLOTS):
         assert (MODELS / path).is_file(), path
 
 

@@ -181,9 +181,9 @@ def test_quick_run_writes_every_output_and_records_every_flag(digits_run):
     out, result = digits_run
     assert "mnist_test:" in result.stdout and "LiteRT vs Keras" in result.stdout
     for name in [
-        "digitpad.keras",
-        "digitpad.tflite",
-        "digitpad_layers.tflite",
+        "digits.keras",
+        "digits.tflite",
+        "digits_layers.tflite",
         "model_card.json",
         "history.csv",
         *PLOTS,
@@ -191,8 +191,8 @@ def test_quick_run_writes_every_output_and_records_every_flag(digits_run):
         assert (out / name).stat().st_size > 0, name
     assert not (out / ".training").exists()
     card = json.loads((out / "model_card.json").read_text())
-    assert card["name"] == "digitpad" and card["title"] == "CNN" and card["task"] == "digits"
-    assert set(card["files"]) == {"digitpad.keras", "digitpad.tflite", "digitpad_layers.tflite"}
+    assert card["name"] == "digits" and card["title"] == "CNN" and card["task"] == "digits"
+    assert set(card["files"]) == {"digits.keras", "digits.tflite", "digits_layers.tflite"}
     training = card["training"]
     assert set(training) >= FLAGS, FLAGS - set(training)
     assert training["recipe"] == "digits" and training["seed"] == 1234 and training["quick"] is True
@@ -222,7 +222,7 @@ def test_quick_run_says_it_is_a_smoke_test_and_prints_no_tensorflow_noise(digits
 def test_the_same_seed_gives_the_same_weights(digits_run, digits_rerun):
     (first, _), (second, _) = digits_run, digits_rerun
     assert first != second
-    for a, b in zip(weights(first / "digitpad.keras"), weights(second / "digitpad.keras"), strict=True):
+    for a, b in zip(weights(first / "digits.keras"), weights(second / "digits.keras"), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -292,7 +292,7 @@ def test_history_leaves_out_validation_columns_keras_left_empty(tmp_path):
 @pytest.mark.parametrize(
     ("flags", "recipe", "out", "epochs"),
     [
-        ([], "digits", Path("models"), 16),
+        ([], "digits", Path("models/digits"), 16),
         (["--recipe", "dense"], "dense", Path("models/dense"), RECIPES["dense"].epochs),
         (["--recipe", "fashion"], "fashion", Path("models/fashion"), 15),
         (["--recipe", "dense", "--quick", "--out", "/tmp/x"], "dense", Path("/tmp/x"), 1),
@@ -306,7 +306,7 @@ def test_each_recipe_has_its_folder_and_epochs(flags, recipe, out, epochs):
 def test_the_card_records_the_settings_as_the_shipped_cards_do():
     """The same keys, in the same order, with the same values, but for the paths to data
     beside the checkout, which were where it was trained."""
-    shipped = json.loads((ROOT / "models" / "model_card.json").read_text())["training"]
+    shipped = json.loads((ROOT / "models" / "digits" / "model_card.json").read_text())["training"]
     recorded = parse_args(["--data-dir", shipped["data_dir"], "--out", shipped["out"]]).recorded()
     assert list(recorded) == list(shipped)[: len(recorded)]
     beside = {"handwritten", "usps", "semeion"}
@@ -317,7 +317,7 @@ def test_the_card_records_the_settings_as_the_shipped_cards_do():
 
 def test_recipes_name_their_files_and_tasks():
     assert {name: (r.stem, r.task.name, r.explain) for name, r in RECIPES.items()} == {
-        "digits": ("digitpad", "digits", True),
+        "digits": ("digits", "digits", True),
         "dense": ("dense", "digits", True),
         "fashion": ("fashion", "fashion", False),
         "numbers": ("numbers", "numbers", False),

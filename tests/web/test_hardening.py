@@ -511,7 +511,7 @@ def test_a_card_shows_only_what_the_allow_list_names():
     from app.core.card import ModelCard
     from app.web.routes.service import shown_card
 
-    card = ModelCard.read(ROOT / "models" / "model_card.json").model_copy(
+    card = ModelCard.read(ROOT / "models" / "digits" / "model_card.json").model_copy(
         update={
             "training": {"seed": 1, "out": "/home/someone/run", "checkpoints": "/mnt/x", "token": "s3cret"},
             "data": {
