@@ -62,7 +62,7 @@ def test_image_is_small_non_root_and_holds_no_tests_or_training(image):
         image,
         "sh",
         "-c",
-        "ls /srv/digitpad /srv/digitpad/models; pip list 2>/dev/null",
+        "ls /srv/digitpad /srv/digitpad/models/digits; pip list 2>/dev/null",
     )
     assert docker("run", "--rm", "--network", "host", image, "id", "-un") == "digitpad"
     assert "tests" not in listing.split() and "training" not in listing.split()
