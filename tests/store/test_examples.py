@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import numpy as np
@@ -21,8 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, inspect, text
 
 from app.core.errors import Code, Refusal
-from app.core.tasks import DIGITS
-from app.serving.profiles import Profiles
 from app.settings import Settings
 from app.store.database import Database
 from app.store.examples import Caps, Examples, profile_key
@@ -126,35 +123,6 @@ def test_the_migration_to_a_running_total_counts_the_examples_already_kept(datab
     examples.caps = Caps(100, 4, 1000)
     assert [_try_add(examples) for _ in range(2)] == ["stored", Code.STORE_FULL]
     database.close()
-
-
-def features(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A network's outputs and last hidden layer, as Profiles asks them of a model."""
-    return np.full((len(inputs), 12), 1 / 12), inputs.reshape(len(inputs), -1)[:, :64] + 1
-
-
-MODEL = SimpleNamespace(
-    can=DIGITS.can, name="digits", version="v1", predictor=SimpleNamespace(features=features)
-)
-
-
-def test_the_profiles_kept_in_memory_stay_within_their_bytes(tmp_path):
-    examples = store(f"sqlite:///{tmp_path / 'examples.db'}")
-    for who, many in (("a", 1), ("b", 1), ("c", 1), ("large", 8)):
-        for _ in range(many):
-            add(examples, who)
-    bound = 2 * Profiles(examples, 2**30).get("a", MODEL).nbytes  # room for two
-    profiles = Profiles(examples, bound)
-
-    def kept() -> list[str]:
-        assert sum(profile.nbytes for _, profile in profiles._kept.values()) <= bound
-        return [key[0] for key in profiles._kept]
-
-    for who in ("a", "b", "a", "c"):  # c drops b, the least recently used
-        assert profiles.get(who, MODEL) is not None
-    assert kept() == [profile_key("a"), profile_key("c")]
-    assert profiles.get("large", MODEL) is not None  # read with its examples, but larger than all: not kept
-    assert kept() == []
 
 
 def test_an_example_is_kept_with_its_image_and_only_a_hash_of_the_profile(database_url):
