@@ -12,7 +12,7 @@ import {
 } from "../../static/js/inside/words.js";
 
 const card = (path) => JSON.parse(readFileSync(new URL(`../../models/${path}`, import.meta.url), "utf8"));
-const CNN = card("model_card.json");
+const CNN = card("digits/model_card.json");
 const DENSE = card("dense/model_card.json");
 const OUTPUTS = [...CNN.labels, "not a digit", "several digits"];  // as GET /model adds them
 const DIGITS = { labels: CNN.labels, outputs: OUTPUTS, can: { reject: true } };
